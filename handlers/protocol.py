@@ -1,0 +1,62 @@
+"""The channel-neutral message types: one Inbound in, Replies out.
+
+Channel adapters in `bot/channels/` turn Telegram, Zalo or console input into `Inbound` and
+render `Reply` back. Handlers see nothing else of a channel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+ChatKind = Literal["private", "group"]
+EventKind = Literal["message", "button", "bot_added", "bot_removed", "document"]
+
+
+@dataclass(frozen=True)
+class InboundFile:
+    name: str
+    size: int | None
+    mime: str | None
+    fetch: Callable[[], Awaitable[bytes]]  # downloads the file's bytes on demand
+
+
+@dataclass(frozen=True)
+class Inbound:
+    channel: str  # telegram | zalo | zalo_oa | console
+    chat_id: str
+    chat_kind: ChatKind
+    user_id: str
+    user_name: str = ""
+    chat_title: str = ""
+    text: str = ""
+    event: EventKind = "message"
+    button_data: str = ""  # for event == "button"
+    file: InboundFile | None = None
+    language: str | None = None  # the client's language code, e.g. "vi", "en"
+    addressed: bool = True  # private chat, command, mention or reply to the bot
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    data: str
+
+
+@dataclass(frozen=True)
+class Image:
+    """An image the channel shows if it can. `key` identifies the picture for caching."""
+
+    key: str
+    render: Callable[[], Awaitable[bytes]]
+    caption: str = ""
+
+
+@dataclass
+class Reply:
+    """Text with light markup: **bold** only; channels render or strip it."""
+
+    text: str
+    buttons: list[list[Button]] = field(default_factory=list)
+    image: Image | None = None

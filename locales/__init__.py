@@ -1,0 +1,90 @@
+"""Message catalogs and locale-aware formatting.
+
+Messages are written in English in the code (`_("...")`) and translated in
+`locales/<lang>/LC_MESSAGES/chiso.po`. Vietnamese is the default language; English uses the
+message ids as they are. Catalogs are read from their .po sources once per process, so there
+is no compile step to forget.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+
+from babel.dates import format_date, format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from babel.support import NullTranslations, Translations
+
+DOMAIN = "chiso"
+DEFAULT_LANGUAGE = "vi"
+SUPPORTED = ("vi", "en")
+_HERE = Path(__file__).parent
+
+
+def N_(message: str) -> str:
+    """Marks a message for extraction where it is translated later (tables, constants)."""
+    return message
+
+
+def normalize_language(code: str | None) -> str:
+    if not code:
+        return DEFAULT_LANGUAGE
+    base = code.replace("_", "-").split("-")[0].lower()
+    return base if base in SUPPORTED else DEFAULT_LANGUAGE
+
+
+@cache
+def _translations(lang: str) -> NullTranslations:
+    po_path = _HERE / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if not po_path.exists():
+        return NullTranslations()
+    with po_path.open("rb") as fh:
+        catalog = read_po(fh, locale=lang, domain=DOMAIN)
+    buf = io.BytesIO()
+    write_mo(buf, catalog)
+    buf.seek(0)
+    return Translations(fp=buf, domain=DOMAIN)
+
+
+class Translator:
+    """Translates and formats for one language. Call it like gettext: `_("Hi {name}", name=x)`."""
+
+    def __init__(self, lang: str):
+        self.lang = normalize_language(lang)
+        self._t = _translations(self.lang)
+
+    def __call__(self, message: str, /, **params: object) -> str:
+        text = self._t.gettext(message)
+        return text.format(**params) if params else text
+
+    def plural(self, singular: str, plural: str, n: int, /, **params: object) -> str:
+        text = self._t.ngettext(singular, plural, n)
+        return text.format(n=n, **params)
+
+    def number(self, value: Decimal | float | int, digits: int = 2) -> str:
+        pattern = "#,##0" + ("." + "#" * digits if digits else "")
+        return format_decimal(value, format=pattern, locale=self.lang)
+
+    def signed(self, value: Decimal | float | int) -> str:
+        text = self.number(abs(value))
+        if value > 0:
+            return "+" + text
+        if value < 0:
+            return "−" + text
+        return text
+
+    def date(self, value: date) -> str:
+        return format_date(value, "dd/MM/yyyy", locale=self.lang)
+
+    def datetime(self, value: datetime) -> str:
+        return format_datetime(value, "HH:mm dd/MM/yyyy", locale=self.lang)
+
+
+@cache
+def translator(lang: str | None = None) -> Translator:
+    return Translator(normalize_language(lang))
