@@ -1,0 +1,333 @@
+"""Reads and checks `ward.toml`, the one file that describes a ward.
+
+Every problem names the line it is on; if there is any problem nothing is returned, so
+`chiso setup` writes nothing. Applying a checked config is store.setup's job.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ingest.index_groups import BY_CODE
+from ingest.snapshot_draft import Problem
+from store.records import CHANNELS, CHAT_KINDS, ROLES
+
+SECTIONS = {
+    "ward": {"name", "province", "timezone"},
+    "group_owners": set(BY_CODE),
+    "departments": {"code", "name", "aliases", "professional"},
+    "people": {"name", "role", "departments", "telegram_id", "zalo_id", "language"},
+    "chats": {"channel", "chat_id", "kind", "department", "tags", "title"},
+}
+ARRAYS = ("departments", "people", "chats")
+_CODE = re.compile(r"^[A-Za-z0-9À-ỹĐđ_.\-]{1,40}$")
+
+
+@dataclass(frozen=True)
+class DepartmentCfg:
+    code: str
+    name: str
+    aliases: tuple[str, ...] = ()
+    professional: bool = True
+
+
+@dataclass(frozen=True)
+class PersonCfg:
+    name: str
+    role: str
+    departments: tuple[str, ...] = ()
+    telegram_id: str | None = None
+    zalo_id: str | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class ChatCfg:
+    channel: str
+    chat_id: str
+    kind: str
+    department: str | None = None
+    tags: tuple[str, ...] = ()
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class WardConfig:
+    name: str
+    province: str
+    timezone: str
+    departments: tuple[DepartmentCfg, ...]
+    people: tuple[PersonCfg, ...]
+    chats: tuple[ChatCfg, ...]
+    group_owners: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    line: int | None
+    problem: Problem
+
+
+class WardConfigError(Exception):
+    def __init__(self, problems: list[ConfigProblem]):
+        super().__init__("; ".join(p.problem.code for p in problems))
+        self.problems = problems
+
+
+class _Lines:
+    """Finds the line of a key: `[[people]]` number 3, key `role` -> line 42."""
+
+    _HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z_]+)\s*\]\]?")
+    _KEY = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=")
+
+    def __init__(self, text: str):
+        self.keys: dict[tuple[str, int, str], int] = {}
+        self.headers: dict[tuple[str, int], int] = {}
+        counts: dict[str, int] = {}
+        section, index = "", 0
+        for number, line in enumerate(text.splitlines(), start=1):
+            header = self._HEADER.match(line)
+            if header:
+                section = header.group(2)
+                index = counts.get(section, 0)
+                counts[section] = index + 1 if header.group(1) == "[[" else 1
+                self.headers[(section, index)] = number
+                continue
+            key = self._KEY.match(line)
+            if key:
+                self.keys.setdefault((section, index, key.group(1)), number)
+
+    def of(self, section: str, index: int = 0, key: str | None = None) -> int | None:
+        if key is not None and (section, index, key) in self.keys:
+            return self.keys[(section, index, key)]
+        return self.headers.get((section, index))
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | str):
+        return str(value).strip() or None
+    return None
+
+
+def load_ward_config(text: str) -> WardConfig:
+    """Parse and check; raises WardConfigError listing every problem with its line."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        line = int(match.group(1)) if match else None
+        raise WardConfigError(
+            [ConfigProblem(line, Problem("toml_syntax", {"detail": str(exc)}))]
+        ) from exc
+    return _Checker(data, _Lines(text)).check()
+
+
+class _Checker:
+    def __init__(self, data: dict[str, Any], lines: _Lines):
+        self.data = data
+        self.lines = lines
+        self.problems: list[ConfigProblem] = []
+
+    def fail(
+        self, section: str, index: int, at_key: str | None, code: str, /, **params: Any
+    ) -> None:
+        line = self.lines.of(section, index, at_key)
+        clean = {k: v if isinstance(v, int) else str(v) for k, v in params.items()}
+        self.problems.append(ConfigProblem(line, Problem(code, clean)))
+
+    def check(self) -> WardConfig:
+        for key in self.data:
+            if key not in SECTIONS:
+                self.fail(key, 0, None, "unknown_section", section=key)
+        for section in ARRAYS:
+            value = self.data.get(section, [])
+            if not isinstance(value, list):
+                self.fail(section, 0, None, "not_a_list", section=section)
+                self.data[section] = []
+        for section, allowed in SECTIONS.items():
+            entries = self.data.get(section, [] if section in ARRAYS else {})
+            for index, entry in enumerate(entries if section in ARRAYS else [entries]):
+                if not isinstance(entry, dict):
+                    continue
+                for key in entry:
+                    if key not in allowed:
+                        self.fail(section, index, key, "unknown_key", key=key, section=section)
+        ward = self._ward()
+        departments = self._departments()
+        codes = {d.code for d in departments}
+        owners = self._owners(codes)
+        people = self._people(codes)
+        chats = self._chats(codes)
+        if self.problems:
+            raise WardConfigError(self.problems)
+        name, province, tz = ward
+        return WardConfig(name, province, tz, departments, people, chats, owners)
+
+    def _ward(self) -> tuple[str, str, str]:
+        ward = self.data.get("ward")
+        if not isinstance(ward, dict):
+            self.fail("ward", 0, None, "missing_section", section="ward")
+            return "", "", ""
+        name = _text(ward.get("name"))
+        if not name:
+            self.fail("ward", 0, "name", "missing_key", key="name", section="ward")
+        tz = _text(ward.get("timezone")) or "Asia/Ho_Chi_Minh"
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            self.fail("ward", 0, "timezone", "bad_value", key="timezone", value=tz)
+        return name or "", _text(ward.get("province")) or "", tz
+
+    def _departments(self) -> tuple[DepartmentCfg, ...]:
+        seen: dict[str, int] = {}
+        result = []
+        for i, entry in enumerate(self.data.get("departments", [])):
+            code, name = _text(entry.get("code")), _text(entry.get("name"))
+            if not code:
+                self.fail(
+                    "departments", i, "code", "missing_key", key="code", section="departments"
+                )
+                continue
+            if not _CODE.match(code):
+                self.fail("departments", i, "code", "bad_value", key="code", value=code)
+            if code.upper() in seen:
+                self.fail("departments", i, "code", "duplicate_code", code=code)
+                continue
+            seen[code.upper()] = i
+            aliases = entry.get("aliases", [])
+            if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+                self.fail("departments", i, "aliases", "bad_value", key="aliases", value=aliases)
+                aliases = []
+            professional = entry.get("professional", True)
+            if not isinstance(professional, bool):
+                self.fail(
+                    "departments",
+                    i,
+                    "professional",
+                    "bad_value",
+                    key="professional",
+                    value=professional,
+                )
+                professional = True
+            result.append(DepartmentCfg(code, name or code, tuple(aliases), professional))
+        return tuple(result)
+
+    def _owners(self, codes: set[str]) -> dict[str, str]:
+        owners = self.data.get("group_owners", {})
+        result = {}
+        for group, dept in owners.items() if isinstance(owners, dict) else []:
+            if group not in BY_CODE:
+                continue  # reported as unknown_key
+            if _text(dept) not in codes:
+                self.fail("group_owners", 0, group, "unknown_department", code=dept)
+                continue
+            result[group] = str(dept)
+        return result
+
+    def _people(self, codes: set[str]) -> tuple[PersonCfg, ...]:
+        result = []
+        names: set[str] = set()
+        ids: dict[tuple[str, str], str] = {}
+        for i, entry in enumerate(self.data.get("people", [])):
+            name, role = _text(entry.get("name")), _text(entry.get("role"))
+            if not name:
+                self.fail("people", i, "name", "missing_key", key="name", section="people")
+                continue
+            if name in names:
+                self.fail("people", i, "name", "duplicate_person", name=name)
+            names.add(name)
+            if role not in ROLES:
+                self.fail("people", i, "role", "bad_role", value=role or "", roles=", ".join(ROLES))
+            depts = entry.get("departments", [])
+            if isinstance(depts, str):
+                depts = [depts]
+            for code in depts:
+                if code not in codes:
+                    self.fail("people", i, "departments", "unknown_department", code=code)
+            contact = {}
+            for key in ("telegram_id", "zalo_id"):
+                value = _text(entry.get(key))
+                if entry.get(key) is not None and value is None:
+                    self.fail("people", i, key, "bad_value", key=key, value=entry.get(key))
+                if value is not None:
+                    if (key, value) in ids:
+                        self.fail(
+                            "people",
+                            i,
+                            key,
+                            "duplicate_id",
+                            key=key,
+                            value=value,
+                            other=ids[(key, value)],
+                        )
+                    ids[(key, value)] = name
+                contact[key] = value
+            language = _text(entry.get("language"))
+            if language is not None and language not in ("vi", "en"):
+                self.fail("people", i, "language", "bad_value", key="language", value=language)
+            result.append(
+                PersonCfg(
+                    name,
+                    role or "staff",
+                    tuple(str(d) for d in depts),
+                    contact["telegram_id"],
+                    contact["zalo_id"],
+                    language,
+                )
+            )
+        return tuple(result)
+
+    def _chats(self, codes: set[str]) -> tuple[ChatCfg, ...]:
+        result = []
+        seen: set[tuple[str, str]] = set()
+        for i, entry in enumerate(self.data.get("chats", [])):
+            channel, chat_id = _text(entry.get("channel")), _text(entry.get("chat_id"))
+            kind, dept = _text(entry.get("kind")), _text(entry.get("department"))
+            if channel not in CHANNELS:
+                self.fail(
+                    "chats",
+                    i,
+                    "channel",
+                    "bad_channel",
+                    value=channel or "",
+                    channels=", ".join(CHANNELS),
+                )
+            if not chat_id:
+                self.fail("chats", i, "chat_id", "missing_key", key="chat_id", section="chats")
+                continue
+            if (str(channel), chat_id) in seen:
+                self.fail("chats", i, "chat_id", "duplicate_chat", chat_id=chat_id)
+            seen.add((str(channel), chat_id))
+            if kind not in CHAT_KINDS:
+                self.fail(
+                    "chats", i, "kind", "bad_kind", value=kind or "", kinds=", ".join(CHAT_KINDS)
+                )
+            if kind == "department" and not dept:
+                self.fail(
+                    "chats", i, "department", "missing_key", key="department", section="chats"
+                )
+            if dept and dept not in codes:
+                self.fail("chats", i, "department", "unknown_department", code=dept)
+            tags = entry.get("tags", [])
+            if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+                self.fail("chats", i, "tags", "bad_value", key="tags", value=tags)
+                tags = []
+            result.append(
+                ChatCfg(
+                    str(channel),
+                    chat_id,
+                    str(kind),
+                    dept,
+                    tuple(tags),
+                    _text(entry.get("title")) or "",
+                )
+            )
+        return tuple(result)

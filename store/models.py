@@ -1,0 +1,206 @@
+"""The schema. Every row belongs to a ward (tenancy); migrations live in store/migrations."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Score = Numeric(6, 2)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes stored as UTC on every backend (SQLite keeps no offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        return value.astimezone(UTC).replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[str]: JSON}
+
+
+class Ward(Base):
+    __tablename__ = "wards"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    province: Mapped[str] = mapped_column(String(200), default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Ho_Chi_Minh")
+    # group code -> department code that owns the group (ward data, from ward.toml)
+    group_owners: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Department(Base):
+    __tablename__ = "departments"
+    __table_args__ = (UniqueConstraint("ward_id", "code"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ward_id: Mapped[int] = mapped_column(ForeignKey("wards.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    aliases: Mapped[list[str]] = mapped_column(default=list)
+    professional: Mapped[bool] = mapped_column(default=True)
+
+
+class Person(Base):
+    __tablename__ = "people"
+    __table_args__ = (UniqueConstraint("ward_id", "name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ward_id: Mapped[int] = mapped_column(ForeignKey("wards.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(32))
+    telegram_id: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
+    zalo_id: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
+    language: Mapped[str | None] = mapped_column(String(8))
+    departments: Mapped[list[Department]] = relationship(
+        secondary="person_departments", lazy="selectin", order_by="Department.code"
+    )
+
+
+class PersonDepartment(Base):
+    __tablename__ = "person_departments"
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    department_id: Mapped[int] = mapped_column(
+        ForeignKey("departments.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class Chat(Base):
+    """A chat the bot has seen. Registered chats have a ward and a kind."""
+
+    __tablename__ = "chats"
+    __table_args__ = (UniqueConstraint("channel", "chat_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(255), default="")
+    is_group: Mapped[bool] = mapped_column(default=True)
+    ward_id: Mapped[int | None] = mapped_column(
+        ForeignKey("wards.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str | None] = mapped_column(String(16))  # department|leadership|staff|residents
+    department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("departments.id", ondelete="SET NULL")
+    )
+    tags: Mapped[list[str]] = mapped_column(default=list)
+    source: Mapped[str] = mapped_column(String(16), default="seen")  # seen | file | chat
+    active: Mapped[bool] = mapped_column(default=True)
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Snapshot(Base):
+    """The ward's index figures for one period as of one date."""
+
+    __tablename__ = "snapshots"
+    __table_args__ = (UniqueConstraint("ward_id", "period_kind", "year", "period", "as_of"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ward_id: Mapped[int] = mapped_column(ForeignKey("wards.id", ondelete="CASCADE"), index=True)
+    period_kind: Mapped[str] = mapped_column(String(8))  # month | quarter | half | year
+    year: Mapped[int] = mapped_column(Integer)
+    period: Mapped[int] = mapped_column(Integer, default=0)  # month/quarter/half; 0 for year
+    as_of: Mapped[date] = mapped_column(Date)
+    total: Mapped[Decimal] = mapped_column(Score)
+    rank: Mapped[int | None] = mapped_column(Integer)
+    rank_of: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(16), default="text")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    groups: Mapped[list[SnapshotGroup]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by="SnapshotGroup.position"
+    )
+
+
+class SnapshotGroup(Base):
+    __tablename__ = "snapshot_groups"
+    snapshot_id: Mapped[int] = mapped_column(
+        ForeignKey("snapshots.id", ondelete="CASCADE"), primary_key=True
+    )
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    score: Mapped[Decimal] = mapped_column(Score)
+    max_score: Mapped[Decimal] = mapped_column(Score)
+    rank: Mapped[int | None] = mapped_column(Integer)
+
+
+class ChartImage(Base):
+    """A chart drawn once per snapshot and language, with its id on each channel."""
+
+    __tablename__ = "chart_images"
+    snapshot_id: Mapped[int] = mapped_column(
+        ForeignKey("snapshots.id", ondelete="CASCADE"), primary_key=True
+    )
+    language: Mapped[str] = mapped_column(String(8), primary_key=True)
+    png: Mapped[bytes] = mapped_column(LargeBinary)
+    channel_ids: Mapped[dict[str, Any]] = mapped_column(default=dict)  # channel -> file id
+
+
+class PendingAction(Base):
+    """A question the bot asked and waits on (confirm a snapshot, paste a report...).
+
+    Kept in the database so that a restart loses nothing a user was in the middle of.
+    """
+
+    __tablename__ = "pending_actions"
+    __table_args__ = (UniqueConstraint("channel", "chat_id", "user_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ward_id: Mapped[int] = mapped_column(ForeignKey("wards.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    choices: Mapped[list[str]] = mapped_column(default=list)  # button data, in order shown
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+__all__ = [
+    "Base",
+    "ChartImage",
+    "Chat",
+    "Department",
+    "PendingAction",
+    "Person",
+    "PersonDepartment",
+    "Snapshot",
+    "SnapshotGroup",
+    "Ward",
+]

@@ -1,0 +1,484 @@
+"""The queries the rest of the bot needs. One short transaction per call.
+
+Reads that every question needs (who is asking, the ward, the latest snapshots) are cached in
+memory for a few seconds and dropped at once when this process writes them; another process
+(`chiso setup`, `chiso import scores`) is seen within `cache_ttl` seconds.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ingest.index_groups import BY_CODE, GROUP_CODES
+from ingest.snapshot_draft import SnapshotDraft
+from store import models as m
+from store.records import (
+    ChatRec,
+    DepartmentRec,
+    GroupRec,
+    PendingRec,
+    PersonRec,
+    SnapshotRec,
+    WardRec,
+)
+
+
+def _ward_rec(ward: m.Ward, departments: Iterable[m.Department]) -> WardRec:
+    return WardRec(
+        id=ward.id,
+        name=ward.name,
+        province=ward.province,
+        timezone=ward.timezone,
+        group_owners=dict(ward.group_owners or {}),
+        departments=tuple(
+            DepartmentRec(d.code, d.name, tuple(d.aliases or ()), d.professional)
+            for d in sorted(departments, key=lambda d: d.code)
+        ),
+    )
+
+
+def _person_rec(p: m.Person) -> PersonRec:
+    return PersonRec(
+        id=p.id,
+        ward_id=p.ward_id,
+        name=p.name,
+        role=p.role,
+        departments=tuple(d.code for d in p.departments),
+        language=p.language,
+    )
+
+
+def _snapshot_rec(s: m.Snapshot) -> SnapshotRec:
+    return SnapshotRec(
+        id=s.id,
+        ward_id=s.ward_id,
+        period_kind=s.period_kind,
+        year=s.year,
+        period=s.period,
+        as_of=s.as_of,
+        total=Decimal(s.total),
+        rank=s.rank,
+        rank_of=s.rank_of,
+        groups=tuple(
+            GroupRec(g.code, Decimal(g.score), Decimal(g.max_score), g.rank) for g in s.groups
+        ),
+        source=s.source,
+        created_by=s.created_by,
+    )
+
+
+class _TTLCache:
+    def __init__(self, ttl: float, now: Callable[[], float] = time.monotonic):
+        self.ttl = ttl
+        self._now = now
+        self._data: dict[Any, tuple[float, Any]] = {}
+
+    def get(self, key: Any) -> tuple[bool, Any]:
+        hit = self._data.get(key)
+        if hit is None or self._now() - hit[0] > self.ttl:
+            return False, None
+        return True, hit[1]
+
+    def put(self, key: Any, value: Any) -> None:
+        self._data[key] = (self._now(), value)
+
+    def clear(self) -> None:
+        self._data.clear()
+
+
+class Repo:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], cache_ttl: float = 5.0):
+        self.sessions = sessions
+        self._cache = _TTLCache(cache_ttl)
+
+    def invalidate(self) -> None:
+        self._cache.clear()
+
+    async def _cached(self, key: Any, load: Callable[[], Any]) -> Any:
+        hit, value = self._cache.get(key)
+        if hit:
+            return value
+        value = await load()
+        self._cache.put(key, value)
+        return value
+
+    # --- wards and people -------------------------------------------------------------
+    async def wards(self) -> list[WardRec]:
+        async with self.sessions() as s:
+            wards = (await s.scalars(select(m.Ward).order_by(m.Ward.id))).all()
+            depts = (await s.scalars(select(m.Department))).all()
+        return [_ward_rec(w, [d for d in depts if d.ward_id == w.id]) for w in wards]
+
+    async def ward(self, ward_id: int) -> WardRec | None:
+        async def load() -> WardRec | None:
+            async with self.sessions() as s:
+                ward = await s.get(m.Ward, ward_id)
+                if ward is None:
+                    return None
+                depts = (
+                    await s.scalars(select(m.Department).where(m.Department.ward_id == ward_id))
+                ).all()
+                return _ward_rec(ward, depts)
+
+        result: WardRec | None = await self._cached(("ward", ward_id), load)
+        return result
+
+    async def person_by_channel(self, channel: str, user_id: str) -> PersonRec | None:
+        column = {"telegram": m.Person.telegram_id, "zalo": m.Person.zalo_id}.get(channel)
+        if column is None:
+            return None
+
+        async def load() -> PersonRec | None:
+            async with self.sessions() as s:
+                person = await s.scalar(select(m.Person).where(column == user_id))
+                return _person_rec(person) if person else None
+
+        result: PersonRec | None = await self._cached(("person", channel, user_id), load)
+        return result
+
+    async def find_person(self, name_or_role: str) -> PersonRec | None:
+        """For the console: a person by exact name, else the first with that role."""
+        async with self.sessions() as s:
+            person = await s.scalar(select(m.Person).where(m.Person.name == name_or_role))
+            if person is None:
+                person = await s.scalar(
+                    select(m.Person).where(m.Person.role == name_or_role).order_by(m.Person.id)
+                )
+            if person is None:
+                needle = name_or_role.casefold()
+                for candidate in (await s.scalars(select(m.Person))).all():
+                    if needle in candidate.name.casefold():
+                        person = candidate
+                        break
+            return _person_rec(person) if person else None
+
+    async def people(self, ward_id: int) -> list[PersonRec]:
+        async with self.sessions() as s:
+            rows = await s.scalars(
+                select(m.Person).where(m.Person.ward_id == ward_id).order_by(m.Person.name)
+            )
+            return [_person_rec(p) for p in rows]
+
+    # --- chats ------------------------------------------------------------------------
+    @staticmethod
+    def _chat_rec(chat: m.Chat, dept_code: str | None) -> ChatRec:
+        return ChatRec(
+            id=chat.id,
+            channel=chat.channel,
+            chat_id=chat.chat_id,
+            title=chat.title,
+            is_group=chat.is_group,
+            ward_id=chat.ward_id,
+            kind=chat.kind,
+            department=dept_code,
+            tags=tuple(chat.tags or ()),
+            source=chat.source,
+            active=chat.active,
+            first_seen=chat.first_seen,
+            last_seen=chat.last_seen,
+        )
+
+    async def _dept_code(self, s: AsyncSession, dept_id: int | None) -> str | None:
+        if dept_id is None:
+            return None
+        dept = await s.get(m.Department, dept_id)
+        return dept.code if dept else None
+
+    async def chat(self, channel: str, chat_id: str) -> ChatRec | None:
+        async def load() -> ChatRec | None:
+            async with self.sessions() as s:
+                chat = await s.scalar(
+                    select(m.Chat).where(m.Chat.channel == channel, m.Chat.chat_id == chat_id)
+                )
+                if chat is None:
+                    return None
+                return self._chat_rec(chat, await self._dept_code(s, chat.department_id))
+
+        result: ChatRec | None = await self._cached(("chat", channel, chat_id), load)
+        return result
+
+    async def see_chat(
+        self, channel: str, chat_id: str, title: str, is_group: bool, at: datetime
+    ) -> ChatRec:
+        """Records that the bot is in a chat (first sight or again); returns the chat."""
+        async with self.sessions.begin() as s:
+            chat = await s.scalar(
+                select(m.Chat).where(m.Chat.channel == channel, m.Chat.chat_id == chat_id)
+            )
+            if chat is None:
+                chat = m.Chat(
+                    channel=channel,
+                    chat_id=chat_id,
+                    title=title,
+                    is_group=is_group,
+                    first_seen=at,
+                    last_seen=at,
+                    source="seen",
+                    tags=[],
+                    active=True,
+                )
+                s.add(chat)
+            else:
+                chat.last_seen = at
+                chat.active = True
+                if title:
+                    chat.title = title
+            await s.flush()
+            rec = self._chat_rec(chat, await self._dept_code(s, chat.department_id))
+        self._cache.put(("chat", channel, chat_id), rec)
+        return rec
+
+    async def register_chat(
+        self,
+        channel: str,
+        chat_id: str,
+        ward_id: int,
+        kind: str,
+        department: str | None,
+        title: str,
+        at: datetime,
+    ) -> ChatRec:
+        async with self.sessions.begin() as s:
+            chat = await s.scalar(
+                select(m.Chat).where(m.Chat.channel == channel, m.Chat.chat_id == chat_id)
+            )
+            dept_id = None
+            if department:
+                dept_id = await s.scalar(
+                    select(m.Department.id).where(
+                        m.Department.ward_id == ward_id, m.Department.code == department
+                    )
+                )
+            if chat is None:
+                chat = m.Chat(
+                    channel=channel, chat_id=chat_id, first_seen=at, tags=[], is_group=True
+                )
+                s.add(chat)
+            chat.title = title or chat.title or ""
+            chat.ward_id, chat.kind, chat.department_id = ward_id, kind, dept_id
+            chat.source, chat.active, chat.last_seen = "chat", True, at
+            await s.flush()
+            rec = self._chat_rec(chat, department)
+        self._cache.put(("chat", channel, chat_id), rec)
+        return rec
+
+    async def unregister_chat(self, channel: str, chat_id: str) -> bool:
+        async with self.sessions.begin() as s:
+            chat = await s.scalar(
+                select(m.Chat).where(m.Chat.channel == channel, m.Chat.chat_id == chat_id)
+            )
+            if chat is None or chat.kind is None:
+                return False
+            chat.ward_id, chat.kind, chat.department_id, chat.source = None, None, None, "seen"
+        self._cache.clear()
+        return True
+
+    async def set_chat_active(self, channel: str, chat_id: str, active: bool) -> None:
+        async with self.sessions.begin() as s:
+            chat = await s.scalar(
+                select(m.Chat).where(m.Chat.channel == channel, m.Chat.chat_id == chat_id)
+            )
+            if chat is not None:
+                chat.active = active
+        self._cache.clear()
+
+    async def chats(self) -> list[ChatRec]:
+        async with self.sessions() as s:
+            chats = (await s.scalars(select(m.Chat).order_by(m.Chat.channel, m.Chat.id))).all()
+            codes = dict((await s.execute(select(m.Department.id, m.Department.code))).tuples())
+        return [self._chat_rec(c, codes.get(c.department_id or -1)) for c in chats]
+
+    # --- snapshots --------------------------------------------------------------------
+    async def save_snapshot(
+        self, ward_id: int, draft: SnapshotDraft, by: str, at: datetime
+    ) -> tuple[SnapshotRec, bool]:
+        """Stores a checked draft; the same ward, period and as-of date replaces the old one.
+
+        Returns the snapshot and whether it replaced an earlier one.
+        """
+        assert draft.as_of is not None and draft.total is not None
+        period = draft.period or 0
+        async with self.sessions.begin() as s:
+            old = await s.scalar(
+                select(m.Snapshot).where(
+                    m.Snapshot.ward_id == ward_id,
+                    m.Snapshot.period_kind == draft.period_kind,
+                    m.Snapshot.year == draft.year,
+                    m.Snapshot.period == period,
+                    m.Snapshot.as_of == draft.as_of,
+                )
+            )
+            replaced = old is not None
+            if old is not None:
+                await s.delete(old)
+                await s.flush()
+            snap = m.Snapshot(
+                ward_id=ward_id,
+                period_kind=draft.period_kind,
+                year=draft.year,
+                period=period,
+                as_of=draft.as_of,
+                total=draft.total,
+                rank=draft.rank,
+                rank_of=draft.rank_of,
+                source=draft.source,
+                created_at=at,
+                created_by=by,
+                groups=[
+                    m.SnapshotGroup(
+                        code=code,
+                        position=GROUP_CODES.index(code),
+                        score=g.score,
+                        max_score=g.max_score,
+                        rank=g.rank,
+                    )
+                    for code, g in draft.groups.items()
+                    if code in BY_CODE
+                ],
+            )
+            s.add(snap)
+            await s.flush()
+            await s.refresh(snap, ["groups"])
+            rec = _snapshot_rec(snap)
+        self._cache.clear()
+        return rec, replaced
+
+    async def snapshot_history(
+        self, ward_id: int, period_kind: str, limit: int = 13
+    ) -> tuple[SnapshotRec, ...]:
+        """The newest snapshots of one kind, newest first: one per period (its latest as-of)."""
+
+        async def load() -> tuple[SnapshotRec, ...]:
+            async with self.sessions() as s:
+                rows = (
+                    await s.scalars(
+                        select(m.Snapshot)
+                        .where(m.Snapshot.ward_id == ward_id, m.Snapshot.period_kind == period_kind)
+                        .order_by(
+                            m.Snapshot.year.desc(),
+                            m.Snapshot.period.desc(),
+                            m.Snapshot.as_of.desc(),
+                        )
+                        .limit(limit * 4)
+                    )
+                ).all()
+            seen: set[tuple[int, int]] = set()
+            result = []
+            for row in rows:
+                if (row.year, row.period) in seen and period_kind != "year":
+                    continue
+                seen.add((row.year, row.period))
+                result.append(_snapshot_rec(row))
+                if len(result) == limit:
+                    break
+            return tuple(result)
+
+        result: tuple[SnapshotRec, ...] = await self._cached(
+            ("history", ward_id, period_kind, limit), load
+        )
+        return result
+
+    async def snapshot(self, snapshot_id: int) -> SnapshotRec | None:
+        async with self.sessions() as s:
+            snap = await s.get(m.Snapshot, snapshot_id)
+            return _snapshot_rec(snap) if snap else None
+
+    async def has_snapshots(self, ward_id: int) -> bool:
+        async with self.sessions() as s:
+            return (
+                await s.scalar(select(m.Snapshot.id).where(m.Snapshot.ward_id == ward_id).limit(1))
+            ) is not None
+
+    # --- charts -----------------------------------------------------------------------
+    async def chart(self, snapshot_id: int, language: str) -> tuple[bytes, dict[str, str]] | None:
+        async with self.sessions() as s:
+            row = await s.get(m.ChartImage, (snapshot_id, language))
+            return (row.png, dict(row.channel_ids or {})) if row else None
+
+    async def save_chart(self, snapshot_id: int, language: str, png: bytes) -> None:
+        async with self.sessions.begin() as s:
+            row = await s.get(m.ChartImage, (snapshot_id, language))
+            if row is None:
+                s.add(
+                    m.ChartImage(
+                        snapshot_id=snapshot_id, language=language, png=png, channel_ids={}
+                    )
+                )
+
+    async def save_chart_channel_id(
+        self, snapshot_id: int, language: str, channel: str, file_id: str
+    ) -> None:
+        async with self.sessions.begin() as s:
+            row = await s.get(m.ChartImage, (snapshot_id, language))
+            if row is not None:
+                row.channel_ids = {**(row.channel_ids or {}), channel: file_id}
+
+    # --- pending questions ------------------------------------------------------------
+    async def set_pending(
+        self,
+        ward_id: int,
+        channel: str,
+        chat_id: str,
+        user_id: str,
+        kind: str,
+        payload: dict[str, Any],
+        choices: list[str],
+        at: datetime,
+        expires_at: datetime,
+    ) -> PendingRec:
+        async with self.sessions.begin() as s:
+            await s.execute(
+                delete(m.PendingAction).where(
+                    m.PendingAction.channel == channel,
+                    m.PendingAction.chat_id == chat_id,
+                    m.PendingAction.user_id == user_id,
+                )
+            )
+            row = m.PendingAction(
+                ward_id=ward_id,
+                channel=channel,
+                chat_id=chat_id,
+                user_id=user_id,
+                kind=kind,
+                payload=payload,
+                choices=choices,
+                created_at=at,
+                expires_at=expires_at,
+            )
+            s.add(row)
+            await s.flush()
+            return PendingRec(row.id, ward_id, kind, payload, tuple(choices), expires_at)
+
+    async def pending(self, channel: str, chat_id: str, user_id: str) -> PendingRec | None:
+        async with self.sessions() as s:
+            row = await s.scalar(
+                select(m.PendingAction).where(
+                    m.PendingAction.channel == channel,
+                    m.PendingAction.chat_id == chat_id,
+                    m.PendingAction.user_id == user_id,
+                )
+            )
+            if row is None:
+                return None
+            expires = row.expires_at
+            if expires.tzinfo is None:  # SQLite returns naive datetimes
+                from datetime import UTC
+
+                expires = expires.replace(tzinfo=UTC)
+            return PendingRec(
+                row.id, row.ward_id, row.kind, dict(row.payload), tuple(row.choices or ()), expires
+            )
+
+    async def clear_pending(self, pending_id: int) -> bool:
+        async with self.sessions.begin() as s:
+            result = await s.execute(
+                delete(m.PendingAction).where(m.PendingAction.id == pending_id)
+            )
+            return bool(getattr(result, "rowcount", 0))
