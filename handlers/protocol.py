@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
 ChatKind = Literal["private", "group"]
 EventKind = Literal["message", "button", "bot_added", "bot_removed", "document"]
@@ -44,12 +44,24 @@ class Button:
     data: str
 
 
+class ImageSource(Protocol):
+    async def png(self) -> bytes:
+        """The picture's bytes (drawn at most once)."""
+        ...
+
+    async def channel_id(self, channel: str) -> str | None:
+        """The id a channel gave this picture when it was first sent (Telegram's file_id)."""
+        ...
+
+    async def remember(self, channel: str, file_id: str) -> None: ...
+
+
 @dataclass(frozen=True)
 class Image:
-    """An image the channel shows if it can. `key` identifies the picture for caching."""
+    """An image the channel shows if it can. `key` identifies the picture."""
 
     key: str
-    render: Callable[[], Awaitable[bytes]]
+    source: ImageSource
     caption: str = ""
 
 

@@ -50,3 +50,41 @@ class ScoreReadError(Exception):
     def __init__(self, problems: list[Problem]):
         super().__init__(", ".join(p.code for p in problems))
         self.problems = problems
+
+
+def draft_to_dict(d: SnapshotDraft) -> dict[str, object]:
+    """JSON-safe form, to keep a draft in a pending question until the admin confirms."""
+    return {
+        "period_kind": d.period_kind,
+        "year": d.year,
+        "period": d.period,
+        "as_of": d.as_of.isoformat() if d.as_of else None,
+        "total": str(d.total) if d.total is not None else None,
+        "rank": d.rank,
+        "rank_of": d.rank_of,
+        "source": d.source,
+        "groups": {
+            code: [str(g.score), str(g.max_score), g.rank, g.stated] for code, g in d.groups.items()
+        },
+    }
+
+
+def draft_from_dict(data: dict[str, object]) -> SnapshotDraft:
+    groups_raw = data.get("groups") or {}
+    assert isinstance(groups_raw, dict)
+    as_of = data.get("as_of")
+    total = data.get("total")
+    return SnapshotDraft(
+        period_kind=data["period_kind"],  # type: ignore[arg-type]
+        year=int(data["year"]),  # type: ignore[call-overload]
+        period=data.get("period"),  # type: ignore[arg-type]
+        as_of=date.fromisoformat(as_of) if isinstance(as_of, str) else None,
+        total=Decimal(total) if isinstance(total, str) else None,
+        rank=data.get("rank"),  # type: ignore[arg-type]
+        rank_of=data.get("rank_of"),  # type: ignore[arg-type]
+        source=str(data.get("source") or "text"),
+        groups={
+            code: GroupScore(code, Decimal(v[0]), Decimal(v[1]), v[2], bool(v[3]))
+            for code, v in groups_raw.items()
+        },
+    )

@@ -131,6 +131,8 @@ class Repo:
         return result
 
     async def person_by_channel(self, channel: str, user_id: str) -> PersonRec | None:
+        if channel == "console":  # the console speaks as a person chosen by id
+            return await self.person_by_id(int(user_id.removeprefix("person:")))
         column = {"telegram": m.Person.telegram_id, "zalo": m.Person.zalo_id}.get(channel)
         if column is None:
             return None
@@ -141,6 +143,15 @@ class Repo:
                 return _person_rec(person) if person else None
 
         result: PersonRec | None = await self._cached(("person", channel, user_id), load)
+        return result
+
+    async def person_by_id(self, person_id: int) -> PersonRec | None:
+        async def load() -> PersonRec | None:
+            async with self.sessions() as s:
+                person = await s.get(m.Person, person_id)
+                return _person_rec(person) if person else None
+
+        result: PersonRec | None = await self._cached(("person_id", person_id), load)
         return result
 
     async def find_person(self, name_or_role: str) -> PersonRec | None:

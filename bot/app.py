@@ -1,0 +1,48 @@
+"""Wires the bot: settings -> database (migrated) -> store -> handlers -> channels."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.charts import ChartService
+from bot.config import Settings
+from handlers.context import Services
+from handlers.router import Router
+from reminders.clock import Clock, SystemClock
+from store.db import create_engine, session_factory
+from store.migrate import upgrade
+from store.repo import Repo
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: AsyncEngine
+    repo: Repo
+    services: Services
+    router: Router
+
+    @classmethod
+    async def open(
+        cls,
+        settings: Settings,
+        clock: Clock | None = None,
+        migrate: bool = True,
+        charts: bool = True,
+    ) -> App:
+        engine = create_engine(settings.database_url)
+        if migrate:
+            await upgrade(engine)
+        repo = Repo(session_factory(engine), cache_ttl=settings.cache_ttl)
+        services = Services(repo=repo, clock=clock or SystemClock())
+        if charts:
+            services.charts = ChartService(repo)
+        return cls(settings, engine, repo, services, Router(services))
+
+    async def close(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,237 @@
+"""Telegram through python-telegram-bot: Update -> Inbound, Reply -> Bot API calls."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from telegram.constants import ChatMemberStatus, MessageEntityType, ParseMode
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.render import split_text, to_html
+from handlers.commands import COMMANDS
+from handlers.protocol import Inbound, InboundFile, Reply
+from handlers.router import Router
+from locales import translator
+
+log = logging.getLogger(__name__)
+CHANNEL = "telegram"
+TEXT_LIMIT = 4096
+MENU_LANGUAGES = ("vi", "en")
+
+
+def _chat_kind(chat_type: str) -> str:
+    return "private" if chat_type == "private" else "group"
+
+
+def _addressed(message: Message, bot_id: int, username: str) -> tuple[bool, str]:
+    """Whether a group message is meant for the bot, and its text without the @mention."""
+    text = message.text or message.caption or ""
+    if message.chat.type == "private":
+        return True, text
+    addressed = text.startswith("/")
+    mention = f"@{username}".lower()
+    entities = {
+        **message.parse_entities([MessageEntityType.MENTION]),
+        **message.parse_caption_entities([MessageEntityType.MENTION]),
+    }
+    if any(value.lower() == mention for value in entities.values()):
+        addressed = True
+    if mention in text.lower() and not text.startswith("/"):
+        addressed = True
+        start = text.lower().index(mention)
+        text = (text[:start] + text[start + len(mention) :]).strip(" ,:")
+    reply_to = message.reply_to_message
+    if reply_to is not None and reply_to.from_user is not None and reply_to.from_user.id == bot_id:
+        addressed = True
+    return addressed, text
+
+
+def to_inbound(update: Update, bot_id: int, username: str) -> Inbound | None:
+    message, chat, user = update.effective_message, update.effective_chat, update.effective_user
+    if chat is None or user is None:
+        return None
+    base: dict[str, Any] = {
+        "channel": CHANNEL,
+        "chat_id": str(chat.id),
+        "chat_kind": _chat_kind(chat.type),
+        "chat_title": chat.title or "",
+        "user_id": str(user.id),
+        "user_name": user.full_name,
+        "language": user.language_code,
+    }
+    if update.callback_query is not None:
+        return Inbound(**base, event="button", button_data=update.callback_query.data or "")
+    if message is None:
+        return None
+    addressed, text = _addressed(message, bot_id, username)
+    file = None
+    if message.document is not None:
+        document = message.document
+
+        async def fetch() -> bytes:
+            tg_file = await document.get_file()
+            return bytes(await tg_file.download_as_bytearray())
+
+        file = InboundFile(
+            document.file_name or "file", document.file_size, document.mime_type, fetch
+        )
+    return Inbound(**base, text=text, file=file, addressed=addressed)
+
+
+class TelegramChannel:
+    def __init__(
+        self,
+        router: Router,
+        token: str,
+        api_base_url: str | None = None,
+        concurrent_updates: int = 64,
+    ):
+        self.router = router
+        builder: ApplicationBuilder = ApplicationBuilder().token(token)  # type: ignore[assignment]
+        if api_base_url:
+            builder = builder.base_url(f"{api_base_url}/bot").base_file_url(
+                f"{api_base_url}/file/bot"
+            )
+        self.application: Application = (  # type: ignore[type-arg]
+            builder.concurrent_updates(concurrent_updates).post_init(self._post_init).build()
+        )
+        app = self.application
+        app.add_handler(ChatMemberHandler(self._on_member, ChatMemberHandler.MY_CHAT_MEMBER))
+        app.add_handler(CallbackQueryHandler(self._on_update))
+        app.add_handler(
+            MessageHandler(
+                (filters.TEXT | filters.Document.ALL) & ~filters.UpdateType.EDITED, self._on_update
+            )
+        )
+        app.add_error_handler(self._on_error)
+
+    async def _post_init(self, app: Application) -> None:  # type: ignore[type-arg]
+        self.router.bot_username = app.bot.username
+        await set_commands(app)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("telegram error: %s", context.error, exc_info=context.error)
+
+    async def _on_member(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        member = update.my_chat_member
+        if member is None:
+            return
+        joined = member.new_chat_member.status in (
+            ChatMemberStatus.MEMBER,
+            ChatMemberStatus.ADMINISTRATOR,
+        )
+        was_in = member.old_chat_member.status in (
+            ChatMemberStatus.MEMBER,
+            ChatMemberStatus.ADMINISTRATOR,
+        )
+        if joined == was_in or member.chat.type == "channel":
+            return
+        inbound = Inbound(
+            channel=CHANNEL,
+            chat_id=str(member.chat.id),
+            chat_kind=_chat_kind(member.chat.type),
+            chat_title=member.chat.title or "",
+            user_id=str(member.from_user.id),
+            language=member.from_user.language_code,
+            event="bot_added" if joined else "bot_removed",
+        )
+        replies = await self.router.handle(inbound)
+        if joined:
+            await self.send(member.chat.id, replies)
+
+    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        bot = context.bot
+        inbound = to_inbound(update, bot.id, bot.username)
+        if inbound is None:
+            return
+        query = update.callback_query
+        if query is not None:
+            await query.answer()
+        replies = await self.router.handle(inbound)
+        if query is not None and query.message is not None and replies:
+            try:  # the question is answered: take its buttons away
+                await bot.edit_message_reply_markup(
+                    query.message.chat.id, query.message.message_id, reply_markup=None
+                )
+            except TelegramError:
+                log.debug("could not remove buttons", exc_info=True)
+        chat = update.effective_chat
+        if chat is not None:
+            message = update.effective_message
+            reply_to = (
+                message.message_id
+                if message is not None and chat.type != "private" and query is None
+                else None
+            )
+            await self.send(chat.id, replies, reply_to=reply_to)
+
+    async def send(
+        self, chat_id: int | str, replies: list[Reply], reply_to: int | None = None
+    ) -> None:
+        bot = self.application.bot
+        for reply in replies:
+            if reply.text:
+                parts = split_text(reply.text, TEXT_LIMIT)
+                for index, part in enumerate(parts):
+                    markup = None
+                    if index == len(parts) - 1 and reply.buttons:
+                        markup = InlineKeyboardMarkup(
+                            [
+                                [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
+                                for row in reply.buttons
+                            ]
+                        )
+                    await bot.send_message(
+                        chat_id,
+                        to_html(part),
+                        parse_mode=ParseMode.HTML,
+                        reply_markup=markup,
+                        reply_to_message_id=reply_to if index == 0 else None,
+                        allow_sending_without_reply=True,
+                    )
+            if reply.image is not None:
+                await self._send_image(chat_id, reply)
+
+    async def _send_image(self, chat_id: int | str, reply: Reply) -> None:
+        image = reply.image
+        assert image is not None
+        bot = self.application.bot
+        file_id = await image.source.channel_id(CHANNEL)
+        if file_id is not None:
+            try:
+                await bot.send_photo(chat_id, file_id, caption=image.caption or None)
+                return
+            except TelegramError:
+                log.warning("stored photo id rejected; uploading the chart again")
+        sent = await bot.send_photo(
+            chat_id, await image.source.png(), caption=image.caption or None
+        )
+        if sent.photo:
+            await image.source.remember(CHANNEL, sent.photo[-1].file_id)
+
+
+async def set_commands(app: Application) -> None:  # type: ignore[type-arg]
+    """The command menu in Vietnamese, and in English for clients set to English."""
+    for language in MENU_LANGUAGES:
+        _ = translator(language)
+        commands = [BotCommand(c.name, _(c.description)) for c in COMMANDS if c.menu]
+        await app.bot.set_my_commands(
+            commands, language_code=None if language == "vi" else language
+        )

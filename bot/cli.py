@@ -1,0 +1,274 @@
+"""The `chiso` command: run the bot, chat on the console, set up a ward, import scores."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from bot.app import App
+from bot.config import DEMO_DATABASE_URL, Settings, load_settings
+from handlers.problems import describe
+from handlers.score_import import describe_draft
+from ingest.score_files import read_score_file
+from ingest.snapshot_draft import ScoreReadError
+from ingest.ward_config import WardConfigError, load_ward_config
+from locales import translator
+from store.migrate import upgrade
+from store.setup import apply_ward_config
+
+_ = translator("vi")
+log = logging.getLogger("chiso")
+
+
+def _out(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def _err(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+async def cmd_setup(settings: Settings, path: Path) -> int:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        _err(_("Cannot read {path}: {error}", path=str(path), error=str(exc)))
+        return 2
+    try:
+        cfg = load_ward_config(text)
+    except WardConfigError as exc:
+        _err(_("{path} has problems; nothing was written:", path=str(path)))
+        for p in exc.problems:
+            where = _("line {line}", line=p.line) if p.line else _("file")
+            _err(f"  {path.name}, {where}: {describe(p.problem, _)}")
+        return 2
+    app = await App.open(settings, charts=False)
+    try:
+        async with app.repo.sessions.begin() as s:
+            summary = await apply_ward_config(s, cfg, app.services.clock.now())
+        app.repo.invalidate()
+    finally:
+        await app.close()
+    verb = _("Created") if summary.created_ward else _("Updated")
+    _out(_("{verb} {ward}: departments +{d_add}/~{d_upd}/−{d_rm}, people +{p_add}/~{p_upd}/"
+           "−{p_rm}, chats +{c_add}/~{c_upd}.",
+           verb=verb, ward=cfg.name, d_add=summary.added["departments"],
+           d_upd=summary.updated["departments"], d_rm=summary.removed["departments"],
+           p_add=summary.added["people"], p_upd=summary.updated["people"],
+           p_rm=summary.removed["people"], c_add=summary.added["chats"],
+           c_upd=summary.updated["chats"]))
+    return 0
+
+
+async def cmd_import_scores(settings: Settings, path: Path, yes: bool, ward_name: str | None,
+                            by: str) -> int:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        _err(_("Cannot read {path}: {error}", path=str(path), error=str(exc)))
+        return 2
+    app = await App.open(settings, charts=False)
+    try:
+        wards = await app.repo.wards()
+        if ward_name:
+            wards = [w for w in wards if w.name == ward_name]
+        if len(wards) != 1:
+            _err(_("Name the ward with --ward (known: {names}).",
+                   names=", ".join(w.name for w in await app.repo.wards()) or "—")
+                 if wards else _("No such ward; run `chiso setup ward.toml` first."))
+            return 2
+        ward = wards[0]
+        today = app.services.clock.now().date()
+        try:
+            drafts = read_score_file(path.name, data, today=today)
+        except ScoreReadError as exc:
+            _err(_("Nothing was stored:"))
+            for p in exc.problems:
+                _err("  • " + describe(p, _))
+            return 2
+        for d in drafts:
+            if d.as_of is None:
+                d.as_of = today
+                _out(_("The text gives no as-of date, so I used today, {date}.",
+                       date=_.date(today)))
+        _out(_("{ward}: I read {n} set(s) of figures:", ward=ward.name, n=len(drafts)))
+        for d in drafts:
+            _out()
+            for line in describe_draft(d, _):
+                _out(line.replace("**", ""))
+        _out()
+        if not yes:
+            if not sys.stdin.isatty():
+                _err(_("Not stored: confirm with --yes when not at a terminal."))
+                return 1
+            answer = input(_("Store these figures? [y/N] ")).strip().lower()
+            if answer not in ("y", "yes", "c", "co", "có"):
+                _out(_("Cancelled; nothing was stored."))
+                return 1
+        for d in drafts:
+            await app.repo.save_snapshot(ward.id, d, by, app.services.clock.now())
+        _out(_("Stored {n} set(s) of figures.", n=len(drafts)))
+        return 0
+    finally:
+        await app.close()
+
+
+async def cmd_chats(settings: Settings) -> int:
+    app = await App.open(settings, charts=False)
+    try:
+        chats = await app.repo.chats()
+        wards = {w.id: w.name for w in await app.repo.wards()}
+    finally:
+        await app.close()
+    if not chats:
+        _out(_("The bot has not seen any chat yet."))
+        return 0
+    header = f"{'channel':<9} {'chat_id':<16} {'kind':<11} {'dept':<10} {'ward':<20} title"
+    _out(header)
+    for c in chats:
+        state = "" if c.active else _(" (left)")
+        _out(f"{c.channel:<9} {c.chat_id:<16} {(c.kind or '—'):<11} {(c.department or '—'):<10} "
+             f"{wards.get(c.ward_id or -1, '—'):<20} {c.title}{state}")
+    return 0
+
+
+async def cmd_db_upgrade(settings: Settings) -> int:
+    from store.db import create_engine
+
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+    _out(_("The database is up to date."))
+    return 0
+
+
+async def cmd_chat(settings: Settings, who: str | None) -> int:
+    from bot.channels.console import Console
+
+    app = await App.open(settings)
+    try:
+        person = await app.repo.find_person(who) if who else None
+        if person is None and who is None:
+            for role in ("admin", "chairman"):
+                person = await app.repo.find_person(role)
+                if person:
+                    break
+        if person is None:
+            _err(_("No such person: {who}. Run `chiso setup ward.toml` first, or `chiso demo`.",
+                   who=who or "admin"))
+            return 2
+        await Console(app.router, person).run()
+        return 0
+    finally:
+        await app.close()
+
+
+async def cmd_run(settings: Settings, who: str | None) -> int:
+    if not settings.telegram_enabled:
+        log.info("no TELEGRAM_BOT_TOKEN: starting the console channel")
+        return await cmd_chat(settings, who)
+    from bot.channels.telegram import TelegramChannel
+
+    app = await App.open(settings)
+    log.info("starting: %s", settings.describe())
+    assert settings.telegram_token is not None
+    channel = TelegramChannel(app.router, settings.telegram_token,
+                              settings.telegram_api_base_url)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    tg = channel.application
+    try:
+        await tg.initialize()
+        await tg.start()
+        assert tg.updater is not None
+        await tg.updater.start_polling(drop_pending_updates=False)
+        log.info("telegram polling as @%s", tg.bot.username)
+        await stop.wait()
+    finally:
+        log.info("stopping")
+        if tg.updater is not None and tg.updater.running:
+            await tg.updater.stop()
+        if tg.running:
+            await tg.stop()
+        await tg.shutdown()
+        await app.close()
+    return 0
+
+
+async def cmd_demo(settings: Settings, reset: bool) -> int:
+    from bot.demo import install_demo
+
+    app = await App.open(settings, charts=False)
+    try:
+        ward_name = await install_demo(app, reset=reset)
+    finally:
+        await app.close()
+    _out(_("Demo ward “{ward}” is ready in {db}.", ward=ward_name, db=settings.database_url))
+    return await cmd_chat(settings, "chairman")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="chiso", description=_("ChiSo Bot"))
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help=_("start every configured channel"))
+    run.add_argument("--as", dest="who", help=_("console only: speak as this person or role"))
+    chat = sub.add_parser("chat", help=_("talk to the bot on this terminal"))
+    chat.add_argument("--as", dest="who", help=_("a person's name or a role"))
+    demo = sub.add_parser("demo", help=_("set up the sample ward and chat as its chairman"))
+    demo.add_argument("--reset", action="store_true", help=_("rebuild the demo data"))
+    demo.add_argument("--database", help=_("database URL (default: a local demo file)"))
+    setup = sub.add_parser("setup", help=_("create or update the ward from ward.toml"))
+    setup.add_argument("file", type=Path)
+    imp = sub.add_parser("import", help=_("import data"))
+    imp_sub = imp.add_subparsers(dest="what", required=True)
+    scores = imp_sub.add_parser("scores", help=_("import score figures (.csv, .xlsx, .txt)"))
+    scores.add_argument("file", type=Path)
+    scores.add_argument("--yes", action="store_true", help=_("store without asking"))
+    scores.add_argument("--ward", help=_("the ward's name, when the database has several"))
+    sub.add_parser("chats", help=_("list the chats the bot has seen, with their ids"))
+    db = sub.add_parser("db", help=_("database maintenance"))
+    db_sub = db.add_subparsers(dest="what", required=True)
+    db_sub.add_parser("upgrade", help=_("apply database migrations"))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = load_settings()
+    logging.basicConfig(level=settings.log_level,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "httpcore", "aiosqlite", "alembic.runtime.migration"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    if args.command == "demo":
+        from dataclasses import replace
+
+        settings = replace(settings, database_url=args.database or DEMO_DATABASE_URL)
+        coro = cmd_demo(settings, args.reset)
+    elif args.command == "run":
+        coro = cmd_run(settings, args.who)
+    elif args.command == "chat":
+        coro = cmd_chat(settings, args.who)
+    elif args.command == "setup":
+        coro = cmd_setup(settings, args.file)
+    elif args.command == "import":
+        coro = cmd_import_scores(settings, args.file, args.yes, args.ward, "chiso import")
+    elif args.command == "chats":
+        coro = cmd_chats(settings)
+    else:
+        coro = cmd_db_upgrade(settings)
+    try:
+        return asyncio.run(coro)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

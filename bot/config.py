@@ -1,0 +1,58 @@
+"""Settings from environment variables and an optional .env file. Tokens are never logged."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+DEFAULT_DATABASE_URL = "sqlite:///chiso.sqlite3"
+DEMO_DATABASE_URL = "sqlite:///chiso-demo.sqlite3"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    telegram_token: str | None = None
+    telegram_api_base_url: str | None = None  # e.g. a local Bot API server: http://host:8081
+    log_level: str = "INFO"
+    cache_ttl: float = 5.0
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return bool(self.telegram_token)
+
+    def describe(self) -> str:
+        """For logs: what is configured, with secrets hidden."""
+        parts = [f"database={_hide_password(self.database_url)}"]
+        parts.append("telegram=" + ("on" if self.telegram_enabled else "off"))
+        if self.telegram_api_base_url:
+            parts.append(f"telegram_api={self.telegram_api_base_url}")
+        return " ".join(parts)
+
+
+def _hide_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<unparsable DATABASE_URL>"
+
+
+def load_settings(env: dict[str, str] | None = None, dotenv: Path | None = None) -> Settings:
+    """Environment variables win over the .env file (default: ./.env if it exists)."""
+    values: dict[str, str] = {}
+    path = dotenv if dotenv is not None else Path(".env")
+    if env is None and path.exists():
+        values.update({k: v for k, v in dotenv_values(path).items() if v is not None})
+    values.update(os.environ if env is None else env)
+    return Settings(
+        database_url=values.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+        telegram_token=values.get("TELEGRAM_BOT_TOKEN") or None,
+        telegram_api_base_url=(values.get("TELEGRAM_API_BASE_URL") or "").rstrip("/") or None,
+        log_level=(values.get("LOG_LEVEL") or "INFO").upper(),
+        cache_ttl=float(values.get("CHISO_CACHE_TTL") or 5.0),
+    )

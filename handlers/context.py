@@ -1,0 +1,55 @@
+"""What every handler gets besides the Inbound: the store, the clock, charts, the person."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from handlers.protocol import Image, Inbound
+from locales import Translator, translator
+from reminders.clock import Clock
+from store.records import PersonRec, SnapshotRec, WardRec
+from store.repo import Repo
+
+
+class ChartSource(Protocol):
+    def image(self, ward: WardRec, snapshot: SnapshotRec, language: str) -> Image:
+        """The chart of one snapshot (groups against max, total over the last snapshots)."""
+        ...
+
+
+@dataclass
+class Services:
+    """Long-lived collaborators, built once by the app."""
+
+    repo: Repo
+    clock: Clock
+    charts: ChartSource | None = None
+
+
+@dataclass
+class Ctx:
+    """One inbound message being handled."""
+
+    services: Services
+    inbound: Inbound
+    person: PersonRec | None = None
+    ward: WardRec | None = None
+
+    @property
+    def repo(self) -> Repo:
+        return self.services.repo
+
+    @property
+    def clock(self) -> Clock:
+        return self.services.clock
+
+    @property
+    def language(self) -> str:
+        if self.person and self.person.language:
+            return self.person.language
+        return self.inbound.language or "vi"
+
+    @property
+    def _(self) -> Translator:
+        return translator(self.language)

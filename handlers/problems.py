@@ -1,0 +1,78 @@
+"""Problems found in user input (score reports, ward.toml) as sentences in the user's language."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal, InvalidOperation
+
+from handlers.labels import group_name
+from ingest.snapshot_draft import Problem
+from locales import N_, Translator
+
+MESSAGES = {
+    # score reports
+    "no_scores_found": N_(
+        "I could not find any index figures in it (lines like “Tiến độ giải quyết: 19,93/20 "
+        "điểm” or “đạt 94,72 điểm, xếp hạng 80/114”)."
+    ),
+    "unknown_group": N_("“{name}” is not one of the six groups of the index."),
+    "score_above_max": N_("{group}: {score} points is above the group's maximum of {max}."),
+    "negative_score": N_("{group}: a score cannot be negative ({score})."),
+    "wrong_group_max": N_("{group}: the maximum is {expected}, not {max}."),
+    "total_mismatch": N_(
+        "The total {total} does not match the sum of the groups, {computed} ({period})."
+    ),
+    "total_above_max": N_("The total {total} is above 100 points."),
+    "rank_out_of_range": N_("The rank {rank}/{rank_of} is not possible."),
+    "missing_groups": N_("Scores are missing for: {groups} ({period})."),
+    "unsupported_file": N_(
+        "I cannot read “{name}”: send a .txt, .md, .csv or .xlsx file, or paste the text."
+    ),
+    "unreadable_file": N_("The file “{name}” cannot be read; it may be damaged."),
+    "missing_column": N_(
+        "The file has no “{column}” column (see the column layout in the README)."
+    ),
+    "bad_value": N_("Row {row}, column “{column}”: “{value}” is not a valid value."),
+    # ward.toml
+    "toml_syntax": N_("The file is not valid TOML: {detail}"),
+    "unknown_section": N_("Unknown section [{section}]."),
+    "not_a_list": N_("[[{section}]] must be a list of tables."),
+    "unknown_key": N_("Unknown key “{key}” in [{section}]."),
+    "missing_section": N_("The [{section}] section is missing."),
+    "missing_key": N_("“{key}” is required in [{section}]."),
+    "duplicate_code": N_("The department code {code} is used twice."),
+    "unknown_department": N_("No department has the code “{code}”."),
+    "duplicate_person": N_("{name} is listed twice."),
+    "duplicate_id": N_("{key} {value} is already given to {other}."),
+    "bad_role": N_("“{value}” is not a role; use one of: {roles}."),
+    "bad_channel": N_("“{value}” is not a channel; use one of: {channels}."),
+    "bad_kind": N_("“{value}” is not a chat kind; use one of: {kinds}."),
+}
+_NUMBER_PARAMS = {"score", "max", "expected", "total", "computed"}
+_GROUP_PARAMS = {"group"}
+
+
+def _number(value: object, _: Translator) -> str:
+    try:
+        return _.number(Decimal(str(value)))
+    except (InvalidOperation, ValueError):
+        return str(value)
+
+
+def describe(problem: Problem, _: Translator) -> str:
+    template = MESSAGES.get(problem.code)
+    params: dict[str, object] = defaultdict(str)
+    for key, value in problem.params.items():
+        if key in _NUMBER_PARAMS:
+            params[key] = _number(value, _)
+        elif key in _GROUP_PARAMS:
+            params[key] = group_name(str(value), _)
+        elif key == "groups":
+            params[key] = ", ".join(group_name(c.strip(), _) for c in str(value).split(","))
+        elif key == "period":
+            params[key] = str(value)
+        else:
+            params[key] = value
+    if template is None:
+        return _("Problem: {code}", code=problem.code)
+    return _(template).format_map(params)
