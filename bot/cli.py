@@ -54,18 +54,28 @@ async def cmd_setup(settings: Settings, path: Path) -> int:
     finally:
         await app.close()
     verb = _("Created") if summary.created_ward else _("Updated")
-    _out(_("{verb} {ward}: departments +{d_add}/~{d_upd}/−{d_rm}, people +{p_add}/~{p_upd}/"
-           "−{p_rm}, chats +{c_add}/~{c_upd}.",
-           verb=verb, ward=cfg.name, d_add=summary.added["departments"],
-           d_upd=summary.updated["departments"], d_rm=summary.removed["departments"],
-           p_add=summary.added["people"], p_upd=summary.updated["people"],
-           p_rm=summary.removed["people"], c_add=summary.added["chats"],
-           c_upd=summary.updated["chats"]))
+    _out(
+        _(
+            "{verb} {ward}: departments +{d_add}/~{d_upd}/−{d_rm}, people +{p_add}/~{p_upd}/"
+            "−{p_rm}, chats +{c_add}/~{c_upd}.",
+            verb=verb,
+            ward=cfg.name,
+            d_add=summary.added["departments"],
+            d_upd=summary.updated["departments"],
+            d_rm=summary.removed["departments"],
+            p_add=summary.added["people"],
+            p_upd=summary.updated["people"],
+            p_rm=summary.removed["people"],
+            c_add=summary.added["chats"],
+            c_upd=summary.updated["chats"],
+        )
+    )
     return 0
 
 
-async def cmd_import_scores(settings: Settings, path: Path, yes: bool, ward_name: str | None,
-                            by: str) -> int:
+async def cmd_import_scores(
+    settings: Settings, path: Path, yes: bool, ward_name: str | None, by: str
+) -> int:
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -77,9 +87,14 @@ async def cmd_import_scores(settings: Settings, path: Path, yes: bool, ward_name
         if ward_name:
             wards = [w for w in wards if w.name == ward_name]
         if len(wards) != 1:
-            _err(_("Name the ward with --ward (known: {names}).",
-                   names=", ".join(w.name for w in await app.repo.wards()) or "—")
-                 if wards else _("No such ward; run `chiso setup ward.toml` first."))
+            _err(
+                _(
+                    "Name the ward with --ward (known: {names}).",
+                    names=", ".join(w.name for w in await app.repo.wards()) or "—",
+                )
+                if wards
+                else _("No such ward; run `chiso setup ward.toml` first.")
+            )
             return 2
         ward = wards[0]
         today = app.services.clock.now().date()
@@ -93,8 +108,9 @@ async def cmd_import_scores(settings: Settings, path: Path, yes: bool, ward_name
         for d in drafts:
             if d.as_of is None:
                 d.as_of = today
-                _out(_("The text gives no as-of date, so I used today, {date}.",
-                       date=_.date(today)))
+                _out(
+                    _("The text gives no as-of date, so I used today, {date}.", date=_.date(today))
+                )
         _out(_("{ward}: I read {n} set(s) of figures:", ward=ward.name, n=len(drafts)))
         for d in drafts:
             _out()
@@ -131,8 +147,10 @@ async def cmd_chats(settings: Settings) -> int:
     _out(header)
     for c in chats:
         state = "" if c.active else _(" (left)")
-        _out(f"{c.channel:<9} {c.chat_id:<16} {(c.kind or '—'):<11} {(c.department or '—'):<10} "
-             f"{wards.get(c.ward_id or -1, '—'):<20} {c.title}{state}")
+        _out(
+            f"{c.channel:<9} {c.chat_id:<16} {(c.kind or '—'):<11} {(c.department or '—'):<10} "
+            f"{wards.get(c.ward_id or -1, '—'):<20} {c.title}{state}"
+        )
     return 0
 
 
@@ -160,8 +178,12 @@ async def cmd_chat(settings: Settings, who: str | None) -> int:
                 if person:
                     break
         if person is None:
-            _err(_("No such person: {who}. Run `chiso setup ward.toml` first, or `chiso demo`.",
-                   who=who or "admin"))
+            _err(
+                _(
+                    "No such person: {who}. Run `chiso setup ward.toml` first, or `chiso demo`.",
+                    who=who or "admin",
+                )
+            )
             return 2
         await Console(app.router, person).run()
         return 0
@@ -178,27 +200,17 @@ async def cmd_run(settings: Settings, who: str | None) -> int:
     app = await App.open(settings)
     log.info("starting: %s", settings.describe())
     assert settings.telegram_token is not None
-    channel = TelegramChannel(app.router, settings.telegram_token,
-                              settings.telegram_api_base_url)
+    channel = TelegramChannel(app.router, settings.telegram_token, settings.telegram_api_base_url)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    tg = channel.application
     try:
-        await tg.initialize()
-        await tg.start()
-        assert tg.updater is not None
-        await tg.updater.start_polling(drop_pending_updates=False)
-        log.info("telegram polling as @%s", tg.bot.username)
+        await channel.start()
         await stop.wait()
     finally:
         log.info("stopping")
-        if tg.updater is not None and tg.updater.running:
-            await tg.updater.stop()
-        if tg.running:
-            await tg.stop()
-        await tg.shutdown()
+        await channel.stop()
         await app.close()
     return 0
 
@@ -243,8 +255,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = load_settings()
-    logging.basicConfig(level=settings.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     for noisy in ("httpx", "httpcore", "aiosqlite", "alembic.runtime.migration"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if args.command == "demo":

@@ -33,7 +33,7 @@ VOCABULARY_FILE = "intents_vi.toml"
 _MENTION = re.compile(r"(?<![\w@])@[\w.]+")
 _WORD = re.compile(r"[a-z0-9]+|\?+")
 _NON_SPACE = re.compile(r"\S")
-_ELONGATED = re.compile(r"([a-z])\1{2,}")  # "alooo", "hiii": three or more of a letter
+_ELONGATED = re.compile(r"([aeiouy])\1{2,}")  # "alooo", "hiii": a vowel three or more times
 _QUESTION_MARK = "?"
 _TABLES = frozenset({"settings", "expand", "words", "period", "groups", "intents"})
 _INTENT_KEYS = frozenset(
@@ -127,8 +127,8 @@ class IntentMatcher:
         self._expand: dict[str, tuple[str, ...]] = {}
         for key, value in vocabulary.get("expand", {}).items():
             words = tuple(_WORD.findall(fold(value))) if isinstance(value, str) else ()
-            if not words:
-                raise VocabularyError(f"[expand] {key!r} must expand to words, not {value!r}")
+            if not words or not _WORD.fullmatch(fold(key)):
+                raise VocabularyError(f"[expand] {key!r} = {value!r}: one word -> some words")
             self._expand[fold(key)] = words
 
         table = dict(vocabulary.get("words", {}))
@@ -142,14 +142,18 @@ class IntentMatcher:
         self._question = _compile_terms(map(self._norm, question))
         self._ignore = _compile_terms(ignore, patterns=ignore_patterns)
 
-        self._period_of: dict[str, tuple[int, str]] = {}
-        for rank, table in enumerate(vocabulary.get("period", ())):
+        # (value, pattern) in the order of the [[period]] tables: the first table with a hit wins
+        self._periods: list[tuple[str, re.Pattern[str]]] = []
+        for table in vocabulary.get("period", ()):
             value = table.get("value")
-            if value not in PERIODS:
-                raise VocabularyError(f"[[period]] value {value!r} is not one of {PERIODS}")
-            for term in map(self._norm, table.get("phrases", ())):
-                self._period_of.setdefault(term, (rank, value))
-        self._period = _compile_terms(self._period_of)
+            if value not in PERIODS or set(table) - {"value", "phrases", "patterns"}:
+                raise VocabularyError(
+                    f"[[period]] {value!r}: needs value in {PERIODS}, phrases and/or patterns"
+                )
+            terms = map(self._norm, table.get("phrases", ()))
+            pattern = _compile_terms(terms, patterns=table.get("patterns", ()))
+            if pattern is not None:
+                self._periods.append((value, pattern))
 
         self._group_of = self._group_aliases(vocabulary.get("groups", {}))
         prefixes = [self._norm(p) for p in vocabulary.get("groups", {}).get("prefixes", ())]
@@ -184,8 +188,12 @@ class IntentMatcher:
                 words.extend(expanded)
         return words
 
+    def normalise(self, text: str) -> str:
+        """The text as the matcher reads it: folded, expanded words joined by single spaces."""
+        return " ".join(self._words(text))
+
     def _norm(self, text: str) -> str:
-        normalised = " ".join(self._words(text))
+        normalised = self.normalise(text)
         if not normalised:
             raise VocabularyError(f"vocabulary entry {text!r} has no words")
         return normalised
@@ -284,13 +292,11 @@ class IntentMatcher:
                 explained.update(i for i, w in enumerate(line.split(" ")) if w[0] == _GROUP)
 
         period: str | None = None
-        if self._period is not None:
-            best_rank = len(self._period_of) + 1
-            for m in self._period.finditer(line):
+        for value, pattern in self._periods:
+            for m in pattern.finditer(line):
                 explained.update(covered(m.start(), m.end()))
-                rank, value = self._period_of[m.group()]
-                if rank < best_rank:
-                    best_rank, period = rank, value
+                if period is None:
+                    period = value
 
         if intent_name is not None:
             return IntentMatch(intent_name, period, group, 1.0)
@@ -368,10 +374,18 @@ class IntentMatcher:
         if best is None:
             return None
         chosen, score = best.name, scores[best.name]
-        for intent in self._intents:
-            if chosen in intent.absorbs and evidence.get(intent.name, 0.0) > 0.0:
-                chosen, score = intent.name, max(score, scores.get(intent.name, 0.0))
+        seen = {chosen}
+        while True:  # "absorbs": an intent with its own words in the text takes over
+            takers = [
+                i
+                for i in self._intents
+                if chosen in i.absorbs and i.name not in seen and evidence.get(i.name, 0.0) > 0.0
+            ]
+            if not takers:
                 break
+            taker = max(takers, key=lambda i: (scores.get(i.name, 0.0), i.priority))
+            chosen, score = taker.name, max(score, scores.get(taker.name, 0.0))
+            seen.add(chosen)
         confidence = round(min(1.0, score / s.confidence_scale), 3)
         return IntentMatch(chosen, period, group, confidence)
 

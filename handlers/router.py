@@ -25,6 +25,7 @@ COMMAND_INTENTS = {
     "nhomthieu": IntentMatch("weak_groups", None, None, 1.0),
     "sosanh": IntentMatch("compare", None, None, 1.0),
 }
+OVERHEARD_INTENTS = frozenset({"score", "rank", "weak_groups", "compare"})
 SEEN_REFRESH = timedelta(hours=1)
 SCORE_TEXT_MIN_CHARS = 40
 
@@ -154,12 +155,24 @@ class Router:
             return [Reply(ctx._("There is nothing to cancel."))]
         return [help.not_understood(ctx)]
 
+    @staticmethod
+    def _overheard_question(match: IntentMatch, text: str) -> bool:
+        """In a group, a message not addressed to the bot is answered only when it is clearly
+        one of the bot's questions ("điểm hiện tại?"), not a greeting or a lone "điểm?"."""
+        return match.intent in OVERHEARD_INTENTS and len(text.split()) >= 2
+
     async def _free_text(self, ctx: Ctx) -> list[Reply]:
         inbound = ctx.inbound
         text = inbound.text.strip()
         if not text:
             return [help.help_reply(ctx)] if inbound.chat_kind == "private" else []
         match = match_intent(text)
+        if (
+            match is not None
+            and not inbound.addressed
+            and not self._overheard_question(match, text)
+        ):
+            match = None
         if match is not None:
             if match.intent == "help":
                 return [help.help_reply(ctx)]

@@ -58,8 +58,10 @@ async def answer(ctx: Ctx, match: IntentMatch) -> Reply:
         ctx.ward.departments,
         tuple(sorted(ctx.ward.group_owners.items())),
     )
-    text = _ANSWER_CACHE.get(key)
-    if text is None:
+    cached = _ANSWER_CACHE.get(key)
+    if cached is not None:
+        text = cached
+    else:
         text = render(match, snap, prev, ctx.ward, _)
         _ANSWER_CACHE[key] = text
         if len(_ANSWER_CACHE) > _ANSWER_CACHE_SIZE:

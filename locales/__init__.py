@@ -71,7 +71,7 @@ class Translator:
         return format_decimal(value, format=pattern, locale=self.lang)
 
     def signed(self, value: Decimal | float | int) -> str:
-        text = self.number(abs(value))
+        text = self.number(value if value >= 0 else -value)
         if value > 0:
             return "+" + text
         if value < 0:

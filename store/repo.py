@@ -303,7 +303,8 @@ class Repo:
     async def chats(self) -> list[ChatRec]:
         async with self.sessions() as s:
             chats = (await s.scalars(select(m.Chat).order_by(m.Chat.channel, m.Chat.id))).all()
-            codes = dict((await s.execute(select(m.Department.id, m.Department.code))).tuples())
+            rows = (await s.execute(select(m.Department.id, m.Department.code))).all()
+            codes = {row[0]: row[1] for row in rows}
         return [self._chat_rec(c, codes.get(c.department_id or -1)) for c in chats]
 
     # --- snapshots --------------------------------------------------------------------

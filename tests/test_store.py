@@ -21,11 +21,11 @@ from tests.conftest import EXAMPLE_WARD
 
 def _draft(month: int, total_shift: str = "0", as_of: date | None = None) -> SnapshotDraft:
     groups = {g.code: GroupScore(g.code, g.max_score, g.max_score) for g in GROUPS}
-    groups["so_hoa"] = GroupScore("so_hoa", Decimal("18.89") + Decimal(total_shift),
-                                  Decimal("22"))
+    groups["so_hoa"] = GroupScore("so_hoa", Decimal("18.89") + Decimal(total_shift), Decimal("22"))
     total = sum((x.score for x in groups.values()), Decimal(0))
-    return SnapshotDraft("month", 2025, month, as_of or date(2025, month, 28), total, 80, 114,
-                         groups)
+    return SnapshotDraft(
+        "month", 2025, month, as_of or date(2025, month, 28), total, 80, 114, groups
+    )
 
 
 async def _counts(app: App) -> dict[str, int]:
@@ -85,17 +85,16 @@ async def test_snapshots_history_and_replace(db_url: str, clock: FixedClock) -> 
         assert not await app.repo.has_snapshots(ward_id)
         for month in (9, 10, 11):
             await app.repo.save_snapshot(ward_id, _draft(month), "test", clock.now())
-        snap, replaced = await app.repo.save_snapshot(
+        _, replaced = await app.repo.save_snapshot(
             ward_id, _draft(11, "0.5"), "test", clock.now()
         )
         assert replaced
         history = await app.repo.snapshot_history(ward_id, "month")
         assert [h.period for h in history] == [11, 10, 9]
-        assert history[0].total == Decimal("95.23")
+        assert history[0].total == Decimal("97.39")
         assert [g.code for g in history[0].groups] == [g.code for g in GROUPS]
         # a later as-of date in the same month is the month's current figure
-        await app.repo.save_snapshot(ward_id, _draft(11, "1", date(2025, 11, 30)), "t",
-                                     clock.now())
+        await app.repo.save_snapshot(ward_id, _draft(11, "1", date(2025, 11, 30)), "t", clock.now())
         history = await app.repo.snapshot_history(ward_id, "month")
         assert [h.period for h in history] == [11, 10, 9]
         assert history[0].as_of == date(2025, 11, 30)
@@ -111,13 +110,23 @@ async def test_chats_seen_registered_and_pending(db_url: str, clock: FixedClock)
             ward_id = (await apply_ward_config(s, cfg, clock.now())).ward_id
         seen = await app.repo.see_chat("telegram", "-42", "Nhóm mới", True, clock.now())
         assert not seen.registered
-        chat = await app.repo.register_chat("telegram", "-42", ward_id, "department", "VHXH",
-                                            "Nhóm mới", clock.now())
+        chat = await app.repo.register_chat(
+            "telegram", "-42", ward_id, "department", "VHXH", "Nhóm mới", clock.now()
+        )
         assert chat.registered and chat.department == "VHXH"
         assert await app.repo.unregister_chat("telegram", "-42")
         assert not await app.repo.unregister_chat("telegram", "-42")
-        pending = await app.repo.set_pending(ward_id, "telegram", "1", "2", "k", {"a": 1},
-                                             ["save", "cancel"], clock.now(), clock.now())
+        pending = await app.repo.set_pending(
+            ward_id,
+            "telegram",
+            "1",
+            "2",
+            "k",
+            {"a": 1},
+            ["save", "cancel"],
+            clock.now(),
+            clock.now(),
+        )
         got = await app.repo.pending("telegram", "1", "2")
         assert got is not None and got.payload == {"a": 1} and got.expires_at == clock.now()
         assert await app.repo.clear_pending(pending.id)

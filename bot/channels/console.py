@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TextIO
 
@@ -78,7 +79,7 @@ class Console:
         line = await asyncio.to_thread(self.stdin.readline)
         return None if line == "" else line.rstrip("\n")
 
-    async def messages(self):  # type: ignore[no-untyped-def]
+    async def messages(self) -> AsyncIterator[Inbound]:
         while (line := await self._readline()) is not None:
             if line.strip() == PASTE_MARK:
                 block: list[str] = []

@@ -26,7 +26,7 @@ from telegram.ext import (
 
 from bot.render import split_text, to_html
 from handlers.commands import COMMANDS
-from handlers.protocol import Inbound, InboundFile, Reply
+from handlers.protocol import ChatKind, Inbound, InboundFile, Reply
 from handlers.router import Router
 from locales import translator
 
@@ -36,7 +36,7 @@ TEXT_LIMIT = 4096
 MENU_LANGUAGES = ("vi", "en")
 
 
-def _chat_kind(chat_type: str) -> str:
+def _chat_kind(chat_type: str) -> ChatKind:
     return "private" if chat_type == "private" else "group"
 
 
@@ -104,13 +104,13 @@ class TelegramChannel:
         concurrent_updates: int = 64,
     ):
         self.router = router
-        builder: ApplicationBuilder = ApplicationBuilder().token(token)  # type: ignore[assignment]
+        builder: ApplicationBuilder = ApplicationBuilder().token(token)
         if api_base_url:
             builder = builder.base_url(f"{api_base_url}/bot").base_file_url(
                 f"{api_base_url}/file/bot"
             )
-        self.application: Application = (  # type: ignore[type-arg]
-            builder.concurrent_updates(concurrent_updates).post_init(self._post_init).build()
+        self.application: Application = (
+            builder.concurrent_updates(concurrent_updates).build()
         )
         app = self.application
         app.add_handler(ChatMemberHandler(self._on_member, ChatMemberHandler.MY_CHAT_MEMBER))
@@ -122,9 +122,26 @@ class TelegramChannel:
         )
         app.add_error_handler(self._on_error)
 
-    async def _post_init(self, app: Application) -> None:  # type: ignore[type-arg]
+    async def start(self, poll_interval: float = 0.0, timeout: int = 30) -> None:
+        """Connects, sets the command menu and starts long polling."""
+        app = self.application
+        await app.initialize()
         self.router.bot_username = app.bot.username
         await set_commands(app)
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(
+            poll_interval=poll_interval, timeout=timeout, drop_pending_updates=False
+        )
+        log.info("telegram: polling as @%s", app.bot.username)
+
+    async def stop(self) -> None:
+        app = self.application
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("telegram error: %s", context.error, exc_info=context.error)
@@ -227,7 +244,7 @@ class TelegramChannel:
             await image.source.remember(CHANNEL, sent.photo[-1].file_id)
 
 
-async def set_commands(app: Application) -> None:  # type: ignore[type-arg]
+async def set_commands(app: Application) -> None:
     """The command menu in Vietnamese, and in English for clients set to English."""
     for language in MENU_LANGUAGES:
         _ = translator(language)

@@ -23,10 +23,22 @@ HERE = Path(__file__).parent
 RANK_OF = 94
 # Group scores a year ago and now (same order as GROUPS); months in between are interpolated
 # with a small fixed wobble, so the demo shows progress, a dip, and groups still short.
-START = (Decimal("17.1"), Decimal("18.9"), Decimal("6.4"), Decimal("6.9"), Decimal("17.2"),
-         Decimal("14.8"))
-END = (Decimal("18"), Decimal("19.93"), Decimal("8.07"), Decimal("8.79"), Decimal("18"),
-       Decimal("18.89"))
+START = (
+    Decimal("17.1"),
+    Decimal("18.9"),
+    Decimal("6.4"),
+    Decimal("6.9"),
+    Decimal("17.2"),
+    Decimal("14.8"),
+)
+END = (
+    Decimal("18"),
+    Decimal("19.93"),
+    Decimal("8.07"),
+    Decimal("8.79"),
+    Decimal("18"),
+    Decimal("18.89"),
+)
 WOBBLE = (0, 1, -1, 2, -2, 0, 1, -3, 1, 0, 1, 0)
 CENT = Decimal("0.01")
 
@@ -59,8 +71,19 @@ def monthly_figures(today: date) -> list[SnapshotDraft]:
             groups[g.code] = GroupScore(g.code, value, g.max_score)
         total = sum((x.score for x in groups.values()), Decimal(0))
         rank = max(1, int(70 - (total - 80) * 3) + WOBBLE[i])
-        drafts.append(SnapshotDraft("month", year, month, _month_end(year, month, today), total,
-                                    min(rank, RANK_OF), RANK_OF, groups, source="demo"))
+        drafts.append(
+            SnapshotDraft(
+                "month",
+                year,
+                month,
+                _month_end(year, month, today),
+                total,
+                min(rank, RANK_OF),
+                RANK_OF,
+                groups,
+                source="demo",
+            )
+        )
     return drafts
 
 
@@ -76,8 +99,19 @@ def running_totals(monthly: list[SnapshotDraft], today: date) -> list[SnapshotDr
             groups[g.code] = GroupScore(g.code, avg.quantize(CENT, ROUND_HALF_UP), g.max_score)
         total = sum((x.score for x in groups.values()), Decimal(0))
         rank = max(1, int(72 - (total - 80) * 3))
-        drafts.append(SnapshotDraft("year", today.year, None, part[-1].as_of, total,
-                                    min(rank, RANK_OF), RANK_OF, groups, source="demo"))
+        drafts.append(
+            SnapshotDraft(
+                "year",
+                today.year,
+                None,
+                part[-1].as_of,
+                total,
+                min(rank, RANK_OF),
+                RANK_OF,
+                groups,
+                source="demo",
+            )
+        )
     return drafts
 
 
