@@ -85,9 +85,7 @@ async def test_snapshots_history_and_replace(db_url: str, clock: FixedClock) -> 
         assert not await app.repo.has_snapshots(ward_id)
         for month in (9, 10, 11):
             await app.repo.save_snapshot(ward_id, _draft(month), "test", clock.now())
-        _, replaced = await app.repo.save_snapshot(
-            ward_id, _draft(11, "0.5"), "test", clock.now()
-        )
+        _, replaced = await app.repo.save_snapshot(ward_id, _draft(11, "0.5"), "test", clock.now())
         assert replaced
         history = await app.repo.snapshot_history(ward_id, "month")
         assert [h.period for h in history] == [11, 10, 9]

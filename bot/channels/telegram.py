@@ -109,9 +109,7 @@ class TelegramChannel:
             builder = builder.base_url(f"{api_base_url}/bot").base_file_url(
                 f"{api_base_url}/file/bot"
             )
-        self.application: Application = (
-            builder.concurrent_updates(concurrent_updates).build()
-        )
+        self.application: Application = builder.concurrent_updates(concurrent_updates).build()
         app = self.application
         app.add_handler(ChatMemberHandler(self._on_member, ChatMemberHandler.MY_CHAT_MEMBER))
         app.add_handler(CallbackQueryHandler(self._on_update))
