@@ -103,9 +103,12 @@ class ChartService:
 
     async def channel_id(self, snapshot_id: int, language: str, channel: str) -> str | None:
         key = (snapshot_id, language, channel)
-        if key not in self._ids:
-            stored = await self.repo.chart(snapshot_id, language)
-            self._ids[key] = stored[1].get(channel) if stored else None
+        if key in self._ids:
+            return self._ids[key]
+        async with self._locks.setdefault((snapshot_id, language), asyncio.Lock()):
+            if key not in self._ids:
+                stored = await self.repo.chart(snapshot_id, language)
+                self._ids[key] = stored[1].get(channel) if stored else None
         return self._ids[key]
 
     async def remember(self, snapshot_id: int, language: str, channel: str, file_id: str) -> None:

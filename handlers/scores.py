@@ -89,6 +89,8 @@ def render(
         lines += ["", *_weak_groups(snap, ward, _)]
     elif match.intent == "compare":
         lines += ["", *_group_changes(snap, prev, _)]
+    elif match.intent == "rank":
+        lines += ["", *_worst_line(snap, ward, _)]
     else:
         lines += ["", _("**Groups:**"), *_group_lines(snap, _), "", *_worst_line(snap, ward, _)]
     return "\n".join(line for line in lines if line is not None).strip()
@@ -220,7 +222,12 @@ def _group_changes(snap: SnapshotRec, prev: SnapshotRec | None, _: Translator) -
     lines = [_("**Groups, change since {since}:**", since=period_name(prev, _))]
     for g in snap.groups:
         old = before.get(g.code)
-        change = _.signed(g.score - old.score) if old else "—"
+        if old is None:
+            change = "—"
+        elif old.score == g.score:
+            change = _("unchanged")
+        else:
+            change = _.signed(g.score - old.score)
         lines.append(
             _(
                 "{name}: {score}/{max} ({change})",

@@ -7,8 +7,9 @@ memory for a few seconds and dropped at once when this process writes them; anot
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -79,6 +80,7 @@ class _TTLCache:
         self.ttl = ttl
         self._now = now
         self._data: dict[Any, tuple[float, Any]] = {}
+        self.generation = 0  # bumped by every invalidation
 
     def get(self, key: Any) -> tuple[bool, Any]:
         hit = self._data.get(key)
@@ -91,22 +93,41 @@ class _TTLCache:
 
     def clear(self) -> None:
         self._data.clear()
+        self.generation += 1
+
+    def drop_prefix(self, prefix: str) -> None:
+        self.generation += 1
+        for key in [k for k in self._data if isinstance(k, tuple) and k[0] == prefix]:
+            del self._data[key]
 
 
 class Repo:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], cache_ttl: float = 5.0):
         self.sessions = sessions
         self._cache = _TTLCache(cache_ttl)
+        self._inflight: dict[Any, asyncio.Future[Any]] = {}
 
     def invalidate(self) -> None:
         self._cache.clear()
 
-    async def _cached(self, key: Any, load: Callable[[], Any]) -> Any:
+    async def _cached(self, key: Any, load: Callable[[], Awaitable[Any]]) -> Any:
+        """A cached read. Concurrent misses of one key share a single query (no stampede when
+        an entry expires under load); a write in between makes the result uncacheable."""
         hit, value = self._cache.get(key)
         if hit:
             return value
-        value = await load()
-        self._cache.put(key, value)
+        flight = self._inflight.get(key)
+        if flight is not None:
+            return await asyncio.shield(flight)
+        generation = self._cache.generation
+        flight = asyncio.ensure_future(load())
+        self._inflight[key] = flight
+        try:
+            value = await flight
+        finally:
+            self._inflight.pop(key, None)
+        if generation == self._cache.generation:
+            self._cache.put(key, value)
         return value
 
     # --- wards and people -------------------------------------------------------------
@@ -466,29 +487,41 @@ class Repo:
             )
             s.add(row)
             await s.flush()
-            return PendingRec(row.id, ward_id, kind, payload, tuple(choices), expires_at)
+            rec = PendingRec(row.id, ward_id, kind, payload, tuple(choices), expires_at)
+        self._cache.put(("pending", channel, chat_id, user_id), rec)
+        return rec
 
     async def pending(self, channel: str, chat_id: str, user_id: str) -> PendingRec | None:
-        async with self.sessions() as s:
-            row = await s.scalar(
-                select(m.PendingAction).where(
-                    m.PendingAction.channel == channel,
-                    m.PendingAction.chat_id == chat_id,
-                    m.PendingAction.user_id == user_id,
-                )
-            )
-            if row is None:
-                return None
-            expires = row.expires_at
-            if expires.tzinfo is None:  # SQLite returns naive datetimes
-                from datetime import UTC
+        """The question this user was asked in this chat, if any.
 
-                expires = expires.replace(tzinfo=UTC)
-            return PendingRec(
-                row.id, row.ward_id, row.kind, dict(row.payload), tuple(row.choices or ()), expires
-            )
+        Cached like the other hot reads: every message asks for it, almost none has one.
+        """
+
+        async def load() -> PendingRec | None:
+            async with self.sessions() as s:
+                row = await s.scalar(
+                    select(m.PendingAction).where(
+                        m.PendingAction.channel == channel,
+                        m.PendingAction.chat_id == chat_id,
+                        m.PendingAction.user_id == user_id,
+                    )
+                )
+                if row is None:
+                    return None
+                return PendingRec(
+                    row.id,
+                    row.ward_id,
+                    row.kind,
+                    dict(row.payload),
+                    tuple(row.choices or ()),
+                    row.expires_at,
+                )
+
+        result: PendingRec | None = await self._cached(("pending", channel, chat_id, user_id), load)
+        return result
 
     async def clear_pending(self, pending_id: int) -> bool:
+        self._cache.drop_prefix("pending")
         async with self.sessions.begin() as s:
             result = await s.execute(
                 delete(m.PendingAction).where(m.PendingAction.id == pending_id)

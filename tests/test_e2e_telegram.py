@@ -72,7 +72,7 @@ async def test_group_member_asks_current_score(bot: Bot) -> None:
     text = reply.plain_text or ""
     assert "91,68" in text and "80/114" in text
     assert "Xuất sắc" in text
-    assert "tăng 4 bậc" in text and "+1,62" not in text
+    assert "So với tháng 10/2025: tăng 1,68 điểm, tăng 4 bậc." in text
     assert "Số hóa hồ sơ: 18,89/22 (thiếu 3,11)" in text  # each group with points missing
     # the group losing most, and the department that owns it (ward data)
     assert "Mất nhiều điểm nhất: Dịch vụ công trực tuyến (thiếu 3,93 điểm)" in text

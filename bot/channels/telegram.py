@@ -23,6 +23,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import BaseRequest
 
 from bot.render import split_text, to_html
 from handlers.commands import COMMANDS
@@ -102,9 +103,12 @@ class TelegramChannel:
         token: str,
         api_base_url: str | None = None,
         concurrent_updates: int = 64,
+        request: BaseRequest | None = None,
     ):
         self.router = router
         builder: ApplicationBuilder = ApplicationBuilder().token(token)
+        if request is not None:  # benchmarks answer the Bot API in-process
+            builder = builder.request(request).get_updates_request(request)
         if api_base_url:
             builder = builder.base_url(f"{api_base_url}/bot").base_file_url(
                 f"{api_base_url}/file/bot"
