@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from ingest.score_files import read_score_file
-from ingest.score_text import read_score_text
-
 from handlers.context import Ctx
 from handlers.labels import band_name, group_name, period_label
 from handlers.problems import describe
 from handlers.protocol import Button, InboundFile, Reply
+from ingest.score_files import read_score_file
+from ingest.score_text import read_score_text
 from ingest.snapshot_draft import (
     ScoreReadError,
     SnapshotDraft,
