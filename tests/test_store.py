@@ -46,7 +46,7 @@ async def test_migrations_and_idempotent_setup(db_url: str, clock: FixedClock) -
                 summary = await apply_ward_config(s, cfg, clock.now())
         assert not summary.created_ward
         assert summary.added == {"departments": 0, "people": 0, "chats": 0}
-        assert await _counts(app) == {"wards": 1, "departments": 5, "people": 5, "chats": 3}
+        assert await _counts(app) == {"wards": 1, "departments": 8, "people": 5, "chats": 3}
         admin = await app.repo.person_by_channel("telegram", "700000003")
         assert admin is not None and admin.is_admin and admin.departments == ("VP",)
         ward = await app.repo.ward(admin.ward_id)

@@ -15,7 +15,16 @@ _ = translator("vi")
 def test_example_ward_loads() -> None:
     cfg = load_ward_config(EXAMPLE_WARD.read_text(encoding="utf-8"))
     assert cfg.name == "Phường Hòa Phong"
-    assert [d.code for d in cfg.departments] == ["TTPVHCC", "VHXH", "VP", "KTHTDT", "CA"]
+    assert [d.code for d in cfg.departments] == [
+        "TTPVHCC",
+        "VHXH",
+        "VP",
+        "KTHTDT",
+        "VPDU",
+        "TPHT",
+        "TTSNC",
+        "CA",
+    ]
     assert cfg.people[0].telegram_id == "700000001"
     assert cfg.chats[1].department == "TTPVHCC"
 
