@@ -192,15 +192,116 @@ class PendingAction(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class Directive(Base):
+    """A confirmed directive (chỉ thị, công văn, kế hoạch ...). The newest is "the latest"."""
+
+    __tablename__ = "directives"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ward_id: Mapped[int] = mapped_column(ForeignKey("wards.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(64), default="")
+    number: Mapped[str] = mapped_column(String(64), default="")
+    issued_on: Mapped[date | None] = mapped_column(Date)
+    subject: Mapped[str] = mapped_column(String(1000), default="")
+    issuer: Mapped[str] = mapped_column(String(300), default="")
+    signer: Mapped[str] = mapped_column(String(200), default="")
+    signer_title: Mapped[str] = mapped_column(String(200), default="")
+    source_name: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Task(Base):
+    __tablename__ = "tasks"
+    __table_args__ = (UniqueConstraint("ward_id", "number"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ward_id: Mapped[int] = mapped_column(ForeignKey("wards.id", ondelete="CASCADE"), index=True)
+    directive_id: Mapped[int] = mapped_column(
+        ForeignKey("directives.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int] = mapped_column(Integer)  # what people type: "/xong 12"
+    text: Mapped[str] = mapped_column(String(4000))
+    section: Mapped[str] = mapped_column(String(500), default="")
+    deadline: Mapped[date | None] = mapped_column(Date, index=True)
+    recurrence: Mapped[str | None] = mapped_column(String(32))
+    deadline_kind: Mapped[str | None] = mapped_column(String(16))
+    deadline_text: Mapped[str] = mapped_column(String(500), default="")
+    source_line: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(8), default="open", index=True)  # open | done
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_by: Mapped[str | None] = mapped_column(String(200))
+    evidence_text: Mapped[str | None] = mapped_column(String(4000))
+    evidence_file: Mapped[str | None] = mapped_column(String(255))
+    evidence_ref: Mapped[str | None] = mapped_column(String(255))  # the channel's file id
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    units: Mapped[list[TaskUnit]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by="TaskUnit.position"
+    )
+
+
+class TaskUnit(Base):
+    """A department a task names: its lead (chủ trì) or a supporting one (phối hợp).
+
+    A unit the ward does not have keeps its name as written and no department.
+    """
+
+    __tablename__ = "task_units"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("departments.id", ondelete="SET NULL"), index=True
+    )
+    unit_name: Mapped[str] = mapped_column(String(300), default="")
+    role: Mapped[str] = mapped_column(String(8))  # lead | support
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TaskEvent(Base):
+    """What happened to a task, for the record: closed (with evidence), reopened, changed."""
+
+    __tablename__ = "task_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    by: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Outbox(Base):
+    """Every proactive message, written before it is sent. `key` makes it happen once."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ward_id: Mapped[int | None] = mapped_column(ForeignKey("wards.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(255))
+    lane: Mapped[str] = mapped_column(String(16), default="notice")  # notice|reminder|broadcast
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)  # text, buttons
+    status: Mapped[str] = mapped_column(String(8), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(500))
+
+
 __all__ = [
     "Base",
     "ChartImage",
     "Chat",
     "Department",
+    "Directive",
+    "Outbox",
     "PendingAction",
     "Person",
     "PersonDepartment",
     "Snapshot",
     "SnapshotGroup",
+    "Task",
+    "TaskEvent",
+    "TaskUnit",
     "Ward",
 ]

@@ -106,3 +106,54 @@ class PendingRec:
     payload: dict[str, Any] = field(default_factory=dict)
     choices: tuple[str, ...] = ()
     expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class TaskUnitRec:
+    role: str  # lead | support
+    department: str | None  # the ward's code; None for a unit the ward does not have
+    name: str  # the department's name, or the unit as written
+
+
+@dataclass(frozen=True)
+class DirectiveRec:
+    id: int
+    ward_id: int
+    kind: str
+    number: str
+    issued_on: date | None
+    subject: str
+    signer: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class TaskRec:
+    id: int
+    ward_id: int
+    number: int
+    directive: DirectiveRec
+    text: str
+    section: str
+    deadline: date | None
+    recurrence: str | None
+    deadline_kind: str | None
+    deadline_text: str
+    status: str
+    units: tuple[TaskUnitRec, ...]
+    closed_at: datetime | None = None
+    closed_by: str | None = None
+    evidence_text: str | None = None
+    evidence_file: str | None = None
+
+    @property
+    def departments(self) -> tuple[str, ...]:
+        return tuple(u.department for u in self.units if u.department)
+
+    @property
+    def leads(self) -> tuple[TaskUnitRec, ...]:
+        return tuple(u for u in self.units if u.role == "lead")
+
+    @property
+    def supports(self) -> tuple[TaskUnitRec, ...]:
+        return tuple(u for u in self.units if u.role == "support")

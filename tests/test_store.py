@@ -131,3 +131,20 @@ async def test_chats_seen_registered_and_pending(db_url: str, clock: FixedClock)
         assert await app.repo.pending("telegram", "1", "2") is None
     finally:
         await app.close()
+
+
+async def test_migrations_match_the_models(db_url: str, clock: FixedClock) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    app = await App.open(Settings(database_url=db_url, cache_ttl=0), clock=clock)
+    try:
+
+        def diff(connection):  # type: ignore[no-untyped-def]
+            context = MigrationContext.configure(connection, opts={"compare_type": False})
+            return compare_metadata(context, m.Base.metadata)
+
+        async with app.engine.connect() as conn:
+            assert await conn.run_sync(diff) == []
+    finally:
+        await app.close()

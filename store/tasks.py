@@ -1,0 +1,262 @@
+"""Directives and their tasks: store a confirmed directive, list, close and reopen tasks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from store import models as m
+from store.records import DirectiveRec, TaskRec, TaskUnitRec
+
+
+@dataclass
+class NewUnit:
+    role: str
+    department: str | None  # a department code of the ward, or None
+    name: str  # as written, for a unit the ward does not have
+
+
+@dataclass
+class NewTask:
+    text: str
+    units: list[NewUnit]
+    deadline: date | None = None
+    recurrence: str | None = None
+    deadline_kind: str | None = None
+    deadline_text: str = ""
+    source_line: int | None = None
+    section: str = ""
+
+
+@dataclass
+class NewDirective:
+    kind: str = ""
+    number: str = ""
+    issued_on: date | None = None
+    subject: str = ""
+    issuer: str = ""
+    signer: str = ""
+    signer_title: str = ""
+    source_name: str = ""
+    tasks: list[NewTask] = field(default_factory=list)
+
+
+def _directive_rec(d: m.Directive) -> DirectiveRec:
+    return DirectiveRec(
+        d.id, d.ward_id, d.kind, d.number, d.issued_on, d.subject, d.signer, d.created_at
+    )
+
+
+class TaskStore:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]):
+        self.sessions = sessions
+
+    async def _recs(self, s: AsyncSession, tasks: Sequence[m.Task]) -> list[TaskRec]:
+        if not tasks:
+            return []
+        directive_ids = {t.directive_id for t in tasks}
+        directives = {
+            d.id: _directive_rec(d)
+            for d in await s.scalars(select(m.Directive).where(m.Directive.id.in_(directive_ids)))
+        }
+        dept_ids = {u.department_id for t in tasks for u in t.units if u.department_id}
+        depts = (
+            {
+                d.id: d
+                for d in await s.scalars(select(m.Department).where(m.Department.id.in_(dept_ids)))
+            }
+            if dept_ids
+            else {}
+        )
+        result = []
+        for t in tasks:
+            units = tuple(
+                TaskUnitRec(
+                    u.role,
+                    depts[u.department_id].code if u.department_id in depts else None,
+                    depts[u.department_id].name if u.department_id in depts else u.unit_name,
+                )
+                for u in t.units
+            )
+            result.append(
+                TaskRec(
+                    id=t.id,
+                    ward_id=t.ward_id,
+                    number=t.number,
+                    directive=directives[t.directive_id],
+                    text=t.text,
+                    section=t.section,
+                    deadline=t.deadline,
+                    recurrence=t.recurrence,
+                    deadline_kind=t.deadline_kind,
+                    deadline_text=t.deadline_text,
+                    status=t.status,
+                    units=units,
+                    closed_at=t.closed_at,
+                    closed_by=t.closed_by,
+                    evidence_text=t.evidence_text,
+                    evidence_file=t.evidence_file,
+                )
+            )
+        return result
+
+    async def save_directive(
+        self, ward_id: int, new: NewDirective, by: str, at: datetime
+    ) -> tuple[DirectiveRec, list[TaskRec]]:
+        async with self.sessions.begin() as s:
+            directive = m.Directive(
+                ward_id=ward_id,
+                kind=new.kind,
+                number=new.number,
+                issued_on=new.issued_on,
+                subject=new.subject,
+                issuer=new.issuer,
+                signer=new.signer,
+                signer_title=new.signer_title,
+                source_name=new.source_name,
+                created_at=at,
+                created_by=by,
+            )
+            s.add(directive)
+            await s.flush()
+            depts = {
+                d.code: d.id
+                for d in await s.scalars(
+                    select(m.Department).where(m.Department.ward_id == ward_id)
+                )
+            }
+            # Serialise numbering per ward: the row lock (PostgreSQL) or the write lock (SQLite)
+            # taken by this update keeps two confirmations from picking the same numbers.
+            ward = await s.get(m.Ward, ward_id, with_for_update=True)
+            assert ward is not None
+            last = await s.scalar(select(func.max(m.Task.number)).where(m.Task.ward_id == ward_id))
+            number = last or 0
+            tasks = []
+            for nt in new.tasks:
+                number += 1
+                task = m.Task(
+                    ward_id=ward_id,
+                    directive_id=directive.id,
+                    number=number,
+                    text=nt.text,
+                    section=nt.section,
+                    deadline=nt.deadline,
+                    recurrence=nt.recurrence,
+                    deadline_kind=nt.deadline_kind,
+                    deadline_text=nt.deadline_text,
+                    source_line=nt.source_line,
+                    status="open",
+                    created_at=at,
+                    units=[
+                        m.TaskUnit(
+                            department_id=depts.get(u.department or ""),
+                            unit_name=u.name,
+                            role=u.role,
+                            position=i,
+                        )
+                        for i, u in enumerate(nt.units)
+                    ],
+                )
+                s.add(task)
+                tasks.append(task)
+            await s.flush()
+            return _directive_rec(directive), await self._recs(s, tasks)
+
+    async def open_tasks(
+        self, ward_id: int, departments: Sequence[str] | None = None, include_done: bool = False
+    ) -> list[TaskRec]:
+        """Tasks of a ward (of some departments), newest directive first, then by deadline."""
+        async with self.sessions() as s:
+            query = select(m.Task).where(m.Task.ward_id == ward_id)
+            if not include_done:
+                query = query.where(m.Task.status == "open")
+            if departments is not None:
+                dept_ids = select(m.Department.id).where(
+                    m.Department.ward_id == ward_id, m.Department.code.in_(list(departments))
+                )
+                task_ids = select(m.TaskUnit.task_id).where(m.TaskUnit.department_id.in_(dept_ids))
+                query = query.where(m.Task.id.in_(task_ids))
+            query = query.order_by(m.Task.directive_id.desc(), m.Task.number)
+            rows = (await s.scalars(query)).all()
+            return await self._recs(s, rows)
+
+    async def task(self, ward_id: int, number: int) -> TaskRec | None:
+        async with self.sessions() as s:
+            row = await s.scalar(
+                select(m.Task).where(m.Task.ward_id == ward_id, m.Task.number == number)
+            )
+            recs = await self._recs(s, [row]) if row else []
+            return recs[0] if recs else None
+
+    async def latest_directive(self, ward_id: int) -> DirectiveRec | None:
+        async with self.sessions() as s:
+            row = await s.scalar(
+                select(m.Directive)
+                .where(m.Directive.ward_id == ward_id)
+                .order_by(m.Directive.id.desc())
+                .limit(1)
+            )
+            return _directive_rec(row) if row else None
+
+    async def close(
+        self,
+        ward_id: int,
+        number: int,
+        by: str,
+        at: datetime,
+        evidence_text: str | None,
+        evidence_file: str | None,
+        evidence_ref: str | None,
+    ) -> TaskRec | None:
+        """Marks an open task done with its evidence; None if it is not open any more."""
+        async with self.sessions.begin() as s:
+            row = await s.scalar(
+                select(m.Task)
+                .where(m.Task.ward_id == ward_id, m.Task.number == number)
+                .with_for_update()
+            )
+            if row is None or row.status != "open":
+                return None
+            row.status, row.closed_at, row.closed_by = "done", at, by
+            row.evidence_text, row.evidence_file, row.evidence_ref = (
+                evidence_text,
+                evidence_file,
+                evidence_ref,
+            )
+            s.add(
+                m.TaskEvent(
+                    task_id=row.id,
+                    at=at,
+                    by=by,
+                    kind="closed",
+                    detail={"text": evidence_text, "file": evidence_file, "ref": evidence_ref},
+                )
+            )
+            await s.flush()
+            return (await self._recs(s, [row]))[0]
+
+    async def reopen(self, ward_id: int, number: int, by: str, at: datetime) -> TaskRec | None:
+        async with self.sessions.begin() as s:
+            row = await s.scalar(
+                select(m.Task)
+                .where(m.Task.ward_id == ward_id, m.Task.number == number)
+                .with_for_update()
+            )
+            if row is None or row.status != "done":
+                return None
+            s.add(
+                m.TaskEvent(
+                    task_id=row.id,
+                    at=at,
+                    by=by,
+                    kind="reopened",
+                    detail={"closed_by": row.closed_by, "evidence": row.evidence_text},
+                )
+            )
+            row.status, row.closed_at, row.closed_by = "open", None, None
+            await s.flush()
+            return (await self._recs(s, [row]))[0]
