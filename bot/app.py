@@ -14,7 +14,9 @@ from handlers.router import Router
 from reminders.clock import Clock, SystemClock
 from store.db import create_engine, session_factory
 from store.migrate import upgrade
+from store.outbox import OutboxStore
 from store.repo import Repo
+from store.tasks import TaskStore
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +40,14 @@ class App:
         engine = create_engine(settings.database_url)
         if migrate:
             await upgrade(engine)
-        repo = Repo(session_factory(engine), cache_ttl=settings.cache_ttl)
-        services = Services(repo=repo, clock=clock or SystemClock())
+        sessions = session_factory(engine)
+        repo = Repo(sessions, cache_ttl=settings.cache_ttl)
+        services = Services(
+            repo=repo,
+            clock=clock or SystemClock(),
+            tasks=TaskStore(sessions),
+            outbox=OutboxStore(sessions),
+        )
         if charts:
             services.charts = ChartService(repo)
         return cls(settings, engine, repo, services, Router(services))

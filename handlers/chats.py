@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from handlers.context import Ctx
+from handlers.departments import resolve_department
 from handlers.labels import CHAT_KIND_NAMES
 from handlers.protocol import Reply
 from handlers.vocabulary import chat_kind_for
-from ingest.textnorm import fold_name
 from store.records import ChatRec, WardRec
 
 
@@ -42,15 +42,6 @@ async def bot_removed(ctx: Ctx) -> None:
     await ctx.repo.set_chat_active(ctx.inbound.channel, ctx.inbound.chat_id, False)
 
 
-def _resolve_department(ward: WardRec, arg: str) -> str | None:
-    wanted = fold_name(arg).replace(" ", "")
-    for dept in ward.departments:
-        names = (dept.code, dept.name, *dept.aliases)
-        if any(fold_name(n).replace(" ", "") == wanted for n in names):
-            return dept.code
-    return None
-
-
 async def register(ctx: Ctx, arg: str) -> Reply:
     _ = ctx._
     person, ward, inbound = ctx.person, ctx.ward, ctx.inbound
@@ -68,7 +59,8 @@ async def register(ctx: Ctx, arg: str) -> Reply:
                 codes=codes,
             )
         )
-    department = _resolve_department(ward, arg)
+    dept = resolve_department(ward, arg)
+    department = dept.code if dept else None
     kind = "department" if department else chat_kind_for(arg)
     if kind is None:
         return Reply(

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from handlers.protocol import Image, Inbound
 from locales import Translator, translator
+from reminders.calendar import WorkCalendar
 from reminders.clock import Clock
+from store.outbox import OutboxStore
 from store.records import PersonRec, SnapshotRec, WardRec
 from store.repo import Repo
+from store.tasks import TaskStore
 
 
 class ChartSource(Protocol):
@@ -24,7 +28,11 @@ class Services:
 
     repo: Repo
     clock: Clock
+    tasks: TaskStore
+    outbox: OutboxStore
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)
     charts: ChartSource | None = None
+    on_outbox: Callable[[], None] | None = None  # wakes the delivery loop after an enqueue
 
 
 @dataclass
@@ -43,6 +51,10 @@ class Ctx:
     @property
     def clock(self) -> Clock:
         return self.services.clock
+
+    @property
+    def tasks(self) -> TaskStore:
+        return self.services.tasks
 
     @property
     def language(self) -> str:

@@ -26,7 +26,18 @@ from typing import Any
 from ingest.index_groups import GROUPS
 from ingest.textnorm import fold
 
-INTENTS: tuple[str, ...] = ("score", "rank", "weak_groups", "compare", "help", "greeting")
+INTENTS: tuple[str, ...] = (
+    "score",
+    "rank",
+    "weak_groups",
+    "compare",
+    "help",
+    "greeting",
+    "tasks",
+    "tasks_week",
+    "tasks_overdue",
+    "progress",
+)
 PERIODS: tuple[str, ...] = ("month", "year")
 VOCABULARY_FILE = "intents_vi.toml"
 

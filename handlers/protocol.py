@@ -20,6 +20,7 @@ class InboundFile:
     size: int | None
     mime: str | None
     fetch: Callable[[], Awaitable[bytes]]  # downloads the file's bytes on demand
+    ref: str | None = None  # the channel's id for the file (kept as evidence)
 
 
 @dataclass(frozen=True)

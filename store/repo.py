@@ -321,6 +321,17 @@ class Repo:
                 chat.active = active
         self._cache.clear()
 
+    async def ward_chats(self, ward_id: int, kind: str | None = None) -> list[ChatRec]:
+        """The registered, active chats of a ward (of one kind)."""
+        async with self.sessions() as s:
+            query = select(m.Chat).where(m.Chat.ward_id == ward_id, m.Chat.active.is_(True))
+            if kind is not None:
+                query = query.where(m.Chat.kind == kind)
+            chats = (await s.scalars(query.order_by(m.Chat.id))).all()
+            rows = (await s.execute(select(m.Department.id, m.Department.code))).all()
+            codes = {row[0]: row[1] for row in rows}
+        return [self._chat_rec(c, codes.get(c.department_id or -1)) for c in chats]
+
     async def chats(self) -> list[ChatRec]:
         async with self.sessions() as s:
             chats = (await s.scalars(select(m.Chat).order_by(m.Chat.channel, m.Chat.id))).all()

@@ -91,7 +91,11 @@ def to_inbound(update: Update, bot_id: int, username: str) -> Inbound | None:
             return bytes(await tg_file.download_as_bytearray())
 
         file = InboundFile(
-            document.file_name or "file", document.file_size, document.mime_type, fetch
+            document.file_name or "file",
+            document.file_size,
+            document.mime_type,
+            fetch,
+            ref=f"telegram:{document.file_id}",
         )
     return Inbound(**base, text=text, file=file, addressed=addressed)
 

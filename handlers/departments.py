@@ -1,0 +1,43 @@
+"""Finding a department of the ward in what people type ("phòng VH-XH", "vhxh")."""
+
+from __future__ import annotations
+
+import re
+
+from ingest.textnorm import fold_name
+from store.records import DepartmentRec, WardRec
+
+
+def _forms(dept: DepartmentRec) -> list[str]:
+    forms = {fold_name(n) for n in (dept.code, dept.name, *dept.aliases) if n}
+    forms |= {f.replace(" - ", "").replace("-", "").replace(" ", "") for f in list(forms)}
+    forms |= {f.replace(" - ", " ").replace("-", " ") for f in list(forms)}
+    return sorted(forms, key=len, reverse=True)
+
+
+def resolve_department(ward: WardRec, arg: str) -> DepartmentRec | None:
+    """The department the whole argument names (a code, its name or an alias)."""
+    wanted = fold_name(arg)
+    squeezed = wanted.replace(" - ", "").replace("-", "").replace(" ", "")
+    for dept in ward.departments:
+        forms = _forms(dept)
+        if wanted in forms or squeezed in forms:
+            return dept
+    return None
+
+
+def find_department(ward: WardRec, text: str) -> DepartmentRec | None:
+    """A department named somewhere in a sentence: the longest name found wins."""
+    folded = fold_name(text)
+    squeezed_words = " ".join(w.replace("-", "") for w in folded.split())
+    best: tuple[int, DepartmentRec] | None = None
+    for dept in ward.departments:
+        for form in _forms(dept):
+            if len(form) < 2:
+                continue
+            pattern = rf"(?<![\w]){re.escape(form)}(?![\w])"
+            if re.search(pattern, folded) or re.search(pattern, squeezed_words):
+                if best is None or len(form) > best[0]:
+                    best = (len(form), dept)
+                break
+    return best[1] if best else None

@@ -1,0 +1,352 @@
+"""Tasks from directives: list them, close them with evidence, reopen, and the overview.
+
+Who sees what: "việc của tôi" lists the tasks of the asker's departments (leaders and admins
+without a department see the whole ward); naming a department ("việc phòng VH-XH") lists that
+department's. Only a member of a department the task names, or an admin, closes a task; only
+admins reopen one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from handlers.context import Ctx
+from handlers.departments import find_department
+from handlers.protocol import Button, Inbound, Reply
+from locales import Translator
+from store.records import LEADER_ROLES, PendingRec, TaskRec, WardRec
+
+EVIDENCE_KIND = "await_evidence"
+EVIDENCE_TTL = timedelta(hours=24)
+DUE_SOON_WORKING_DAYS = 3
+MAX_LISTED = 30
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+@dataclass(frozen=True)
+class TaskState:
+    status: str  # done | overdue | due_soon | on_track | ongoing
+    days_left: int | None = None
+    working_days_left: int | None = None
+
+
+def state_of(task: TaskRec, ctx: Ctx, today: date) -> TaskState:
+    if task.status == "done":
+        return TaskState("done")
+    if task.deadline is None:
+        return TaskState("ongoing")
+    days = (task.deadline - today).days
+    working = ctx.services.calendar.working_days_until(today, task.deadline)
+    if days < 0:
+        return TaskState("overdue", days, working)
+    if working <= DUE_SOON_WORKING_DAYS:
+        return TaskState("due_soon", days, working)
+    return TaskState("on_track", days, working)
+
+
+STATUS_MARK = {"done": "✅", "overdue": "🔴", "due_soon": "🟠", "on_track": "🟢", "ongoing": "🔁"}
+
+
+def recurrence_text(recurrence: str | None, _: Translator) -> str | None:
+    if not recurrence:
+        return None
+    kind, _sep, arg = recurrence.partition(":")
+    if kind == "weekly" and arg:
+        days = {"MON": 0, "TUE": 1, "WED": 2, "THU": 3, "FRI": 4, "SAT": 5, "SUN": 6}
+        if arg in days:
+            return _("every {weekday}", weekday=_(WEEKDAYS[days[arg]]))
+    if kind == "monthly" and arg:
+        return _("by day {day} of every month", day=arg)
+    names = {
+        "daily": _("every day (same-day rule)"),
+        "weekly": _("every week"),
+        "monthly": _("every month"),
+        "quarterly": _("every quarter"),
+        "yearly": _("every year"),
+        "periodic": _("periodically"),
+    }
+    return names.get(kind, recurrence)
+
+
+def deadline_text(task: TaskRec, ctx: Ctx, today: date) -> str:
+    _ = ctx._
+    rhythm = recurrence_text(task.recurrence, _)
+    if task.deadline is None:
+        return rhythm or _("ongoing, no deadline")
+    state = state_of(task, ctx, today)
+    weekday = _(WEEKDAYS[task.deadline.weekday()])
+    text = _("{weekday} {date}", weekday=weekday, date=_.date(task.deadline))
+    if not ctx.services.calendar.is_working_day(task.deadline):
+        text += _(" (a day off)")
+    if task.status == "done":
+        pass
+    elif state.days_left == 0:
+        text += _(", due today")
+    elif state.days_left is not None and state.days_left > 0:
+        text += _(
+            ", {days} days left ({working} working days)",
+            days=state.days_left,
+            working=state.working_days_left,
+        )
+    elif state.days_left is not None:
+        text += _(", {days} days overdue", days=-state.days_left)
+    if rhythm:
+        text += f"; {rhythm}"
+    return text
+
+
+def _units_text(task: TaskRec, _: Translator) -> str:
+    leads = ", ".join(u.name for u in task.leads)
+    supports = ", ".join(u.name for u in task.supports)
+    text = _("lead: {units}", units=leads) if leads else ""
+    if supports:
+        text += ("; " if text else "") + _("support: {units}", units=supports)
+    return text
+
+
+def _short(text: str, limit: int = 220) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def directive_title(task: TaskRec, _: Translator) -> str:
+    d = task.directive
+    parts = [d.kind.capitalize() if d.kind else _("Directive")]
+    if d.number:
+        parts.append(_("no. {number}", number=d.number))
+    if d.issued_on:
+        parts.append(_("of {date}", date=_.date(d.issued_on)))
+    title = " ".join(parts)
+    return f"{title} — {_short(d.subject, 120)}" if d.subject else title
+
+
+def render_task(task: TaskRec, ctx: Ctx, today: date, with_units: bool = True) -> list[str]:
+    _ = ctx._
+    state = state_of(task, ctx, today)
+    lines = [f"{STATUS_MARK[state.status]} **#{task.number}** {_short(task.text)}"]
+    lines.append("    " + _("Deadline: {deadline}", deadline=deadline_text(task, ctx, today)))
+    if with_units:
+        lines.append("    " + _units_text(task, _))
+    if task.status == "done" and task.closed_at is not None:
+        lines.append(
+            "    "
+            + _(
+                "Done by {who} on {date}",
+                who=task.closed_by or "?",
+                date=_.date(task.closed_at.astimezone(ctx.clock.now().tzinfo).date()),
+            )
+        )
+    return lines
+
+
+def _scope(ctx: Ctx, text: str) -> tuple[list[str] | None, str]:
+    """Which departments to list, and how to name them in the answer."""
+    _ = ctx._
+    assert ctx.person is not None and ctx.ward is not None
+    named = find_department(ctx.ward, text)
+    if named is not None:
+        return [named.code], named.name
+    if ctx.person.departments:
+        names = [d.name for d in ctx.ward.departments if d.code in ctx.person.departments]
+        return list(ctx.person.departments), ", ".join(names)
+    return None, ctx.ward.name
+
+
+async def list_tasks(ctx: Ctx, text: str, view: str = "all") -> Reply:
+    """view: all | week | overdue."""
+    _ = ctx._
+    assert ctx.ward is not None and ctx.person is not None
+    departments, who = _scope(ctx, text)
+    today = ctx.clock.now().date()
+    tasks = await ctx.tasks.open_tasks(ctx.ward.id, departments)
+    if view == "week":
+        end = today + timedelta(days=6 - today.weekday())
+        tasks = [t for t in tasks if t.deadline is not None and t.deadline <= end]
+        tasks.sort(key=lambda t: t.deadline or today)
+        title = _("Deadlines of {who} up to Sunday {date}:", who=who, date=_.date(end))
+    elif view == "overdue":
+        tasks = [t for t in tasks if t.deadline is not None and t.deadline < today]
+        tasks.sort(key=lambda t: t.deadline or today)
+        title = _("Overdue tasks of {who}:", who=who)
+    else:
+        title = _.plural("{who}: {n} open task", "{who}: {n} open tasks", len(tasks), who=who)
+    if not tasks:
+        empty = {
+            "week": _("No deadlines for {who} this week.", who=who),
+            "overdue": _("No overdue tasks for {who}. 👍", who=who),
+        }
+        if view in empty:
+            return Reply(empty[view])
+        latest = await ctx.tasks.latest_directive(ctx.ward.id)
+        if latest is None:
+            return Reply(_("No directive has been loaded yet, so there are no tasks."))
+        return Reply(_("{who} has no open tasks.", who=who))
+    lines = [f"📋 **{title}**"]
+    current = None
+    for task in tasks[:MAX_LISTED]:
+        if task.directive.id != current:
+            current = task.directive.id
+            lines += ["", f"📄 {directive_title(task, _)}"]
+        lines += render_task(task, ctx, today)
+    if len(tasks) > MAX_LISTED:
+        lines += ["", _("… and {n} more.", n=len(tasks) - MAX_LISTED)]
+    lines += ["", _("To close a task: /xong NUMBER (then send the evidence).")]
+    buttons = [
+        [Button(_("✅ Done #{number}", number=t.number), f"xong:{t.number}")]
+        for t in tasks[:8]
+        if can_close(ctx, t)
+    ]
+    return Reply("\n".join(lines), buttons=buttons)
+
+
+def can_close(ctx: Ctx, task: TaskRec) -> bool:
+    person = ctx.person
+    if person is None:
+        return False
+    return person.is_admin or bool(set(person.departments) & set(task.departments))
+
+
+def _parse_number(arg: str) -> int | None:
+    arg = arg.strip().lstrip("#")
+    head = arg.split(maxsplit=1)[0] if arg else ""
+    return int(head) if head.isdigit() else None
+
+
+async def start_close(ctx: Ctx, arg: str) -> Reply:
+    """/xong N [evidence]: close now with the evidence given, or ask for it."""
+    _ = ctx._
+    assert ctx.ward is not None and ctx.person is not None
+    number = _parse_number(arg)
+    if number is None:
+        return Reply(_("Which task? Type /xong followed by its number, e.g. /xong 3."))
+    task = await ctx.tasks.task(ctx.ward.id, number)
+    if task is None:
+        return Reply(_("There is no task #{number}.", number=number))
+    if task.status == "done":
+        return Reply(_("Task #{number} is already done.", number=number))
+    if not can_close(ctx, task):
+        return Reply(
+            _(
+                "Only members of {units} (or an administrator) can close task #{number}.",
+                units=", ".join(u.name for u in task.units) or "?",
+                number=number,
+            )
+        )
+    evidence = arg.strip().lstrip("#")[len(str(number)) :].strip()
+    if evidence:
+        return await _close(ctx, number, evidence, None, None)
+    now = ctx.clock.now()
+    await ctx.repo.set_pending(
+        ctx.person.ward_id,
+        ctx.inbound.channel,
+        ctx.inbound.chat_id,
+        ctx.inbound.user_id,
+        EVIDENCE_KIND,
+        {"number": number},
+        [],
+        now,
+        now + EVIDENCE_TTL,
+    )
+    return Reply(
+        "\n".join(
+            [
+                _("Closing task #{number}: {text}", number=number, text=_short(task.text, 160)),
+                _(
+                    "Please send the evidence (tài liệu kiểm chứng): a file, a link or a sentence. "
+                    "Type /huy to stop."
+                ),
+            ]
+        )
+    )
+
+
+async def receive_evidence(ctx: Ctx, pending: PendingRec, inbound: Inbound) -> Reply | None:
+    """The message after /xong N: its text, link or file is the evidence."""
+    number = int(pending.payload.get("number", 0))
+    text = inbound.text.strip()
+    if inbound.file is None and (not text or text.startswith("/")):
+        return None
+    await ctx.repo.clear_pending(pending.id)
+    file_name = inbound.file.name if inbound.file else None
+    file_ref = inbound.file.ref if inbound.file else None
+    return await _close(ctx, number, text or None, file_name, file_ref)
+
+
+async def _close(
+    ctx: Ctx, number: int, text: str | None, file_name: str | None, file_ref: str | None
+) -> Reply:
+    _ = ctx._
+    assert ctx.ward is not None and ctx.person is not None
+    task = await ctx.tasks.task(ctx.ward.id, number)
+    if task is None or not can_close(ctx, task):
+        return Reply(
+            _("Task #{number} cannot be closed by you; nothing was changed.", number=number)
+        )
+    done = await ctx.tasks.close(
+        ctx.ward.id, number, ctx.person.name, ctx.clock.now(), text, file_name, file_ref
+    )
+    if done is None:
+        return Reply(_("Task #{number} is already done.", number=number))
+    evidence = file_name or text or ""
+    return Reply(
+        _(
+            "✅ Task #{number} is done. Evidence recorded: {evidence}",
+            number=number,
+            evidence=_short(evidence, 200),
+        )
+    )
+
+
+async def reopen(ctx: Ctx, arg: str) -> Reply:
+    _ = ctx._
+    assert ctx.ward is not None and ctx.person is not None
+    if not ctx.person.is_admin:
+        return Reply(_("Only administrators can reopen a task."))
+    number = _parse_number(arg)
+    if number is None:
+        return Reply(_("Which task? Type /molai followed by its number, e.g. /molai 3."))
+    task = await ctx.tasks.reopen(ctx.ward.id, number, ctx.person.name, ctx.clock.now())
+    if task is None:
+        return Reply(
+            _("Task #{number} does not exist or is not done; nothing was changed.", number=number)
+        )
+    return Reply(_("Task #{number} is open again.", number=number))
+
+
+async def progress(ctx: Ctx) -> Reply:
+    """Per department: done, on track, due soon, overdue, ongoing; the slowest first."""
+    _ = ctx._
+    assert ctx.ward is not None
+    ward: WardRec = ctx.ward
+    today = ctx.clock.now().date()
+    tasks = await ctx.tasks.open_tasks(ward.id, include_done=True)
+    if not tasks:
+        return Reply(_("No directive has been loaded yet, so there are no tasks."))
+    counts: dict[str, dict[str, int]] = {}
+    for task in tasks:
+        state = state_of(task, ctx, today).status
+        for unit in task.leads or task.units:
+            name = unit.name
+            counts.setdefault(name, dict.fromkeys(STATUS_MARK, 0))[state] += 1
+    order = sorted(counts.items(), key=lambda kv: (-kv[1]["overdue"], -kv[1]["due_soon"], kv[0]))
+    lines = [f"📊 **{_('Progress of tasks by lead department, {date}', date=_.date(today))}**"]
+    for name, c in order:
+        lines.append(
+            _(
+                "{name}: ✅ {done} done · 🟢 {on_track} on track · 🟠 {due_soon} due soon · "
+                "🔴 {overdue} overdue · 🔁 {ongoing} ongoing",
+                name=name,
+                **c,
+            )
+        )
+    late = [name for name, c in order if c["overdue"]]
+    lines.append("")
+    if late:
+        lines.append(_("Behind: {names}.", names=", ".join(late)))
+    else:
+        lines.append(_("No department has overdue tasks."))
+    return Reply("\n".join(lines))
+
+
+def is_leader(ctx: Ctx) -> bool:
+    return bool(ctx.person and (ctx.person.role in LEADER_ROLES or ctx.person.is_admin))

@@ -1,0 +1,158 @@
+"""The durable outbox: proactive messages are rows first, sent second, each key once.
+
+`enqueue` ignores a key it already has, so planning the same message twice (a restart, a
+second replica) never sends it twice. `claim` leases due rows to one sender at a time; a
+sender that dies mid-batch leaves its lease to expire and the rows are sent again then.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from store import models as m
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    key: str
+    channel: str
+    chat_id: str
+    payload: dict[str, Any]
+    ward_id: int | None = None
+    lane: str = "notice"
+    not_before: datetime | None = None
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    key: str
+    lane: str
+    channel: str
+    chat_id: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+class OutboxStore:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]):
+        self.sessions = sessions
+
+    async def enqueue(self, items: list[OutboxItem], at: datetime) -> int:
+        """Adds the items whose key is new; returns how many were added."""
+        if not items:
+            return 0
+        added = 0
+        async with self.sessions.begin() as s:
+            dialect = s.get_bind().dialect.name
+            insert = pg_insert if dialect == "postgresql" else sqlite_insert
+            for item in items:
+                stmt = (
+                    insert(m.Outbox)
+                    .values(
+                        key=item.key,
+                        ward_id=item.ward_id,
+                        lane=item.lane,
+                        channel=item.channel,
+                        chat_id=item.chat_id,
+                        payload=item.payload,
+                        status="pending",
+                        attempts=0,
+                        not_before=item.not_before or at,
+                        created_at=at,
+                    )
+                    .on_conflict_do_nothing(index_elements=["key"])
+                )
+                result = await s.execute(stmt)
+                added += getattr(result, "rowcount", 0) or 0
+        return added
+
+    async def claim(
+        self,
+        now: datetime,
+        channels: list[str],
+        lanes: list[str] | None = None,
+        limit: int = 50,
+        lease: timedelta = timedelta(seconds=60),
+    ) -> list[OutboxRow]:
+        async with self.sessions.begin() as s:
+            query = (
+                select(m.Outbox)
+                .where(
+                    m.Outbox.status == "pending",
+                    m.Outbox.not_before <= now,
+                    m.Outbox.channel.in_(channels),
+                    or_(m.Outbox.claimed_until.is_(None), m.Outbox.claimed_until < now),
+                )
+                .order_by(m.Outbox.not_before, m.Outbox.id)
+                .limit(limit)
+            )
+            if lanes:
+                query = query.where(m.Outbox.lane.in_(lanes))
+            if s.get_bind().dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            rows = (await s.scalars(query)).all()
+            claimed = []
+            for row in rows:
+                result = await s.execute(
+                    update(m.Outbox)
+                    .where(
+                        m.Outbox.id == row.id,
+                        or_(m.Outbox.claimed_until.is_(None), m.Outbox.claimed_until < now),
+                    )
+                    .values(claimed_until=now + lease, attempts=m.Outbox.attempts + 1)
+                )
+                if getattr(result, "rowcount", 0):
+                    claimed.append(
+                        OutboxRow(
+                            row.id,
+                            row.key,
+                            row.lane,
+                            row.channel,
+                            row.chat_id,
+                            dict(row.payload),
+                            row.attempts + 1,
+                        )
+                    )
+            return claimed
+
+    async def sent(self, row_id: int, at: datetime) -> None:
+        async with self.sessions.begin() as s:
+            await s.execute(
+                update(m.Outbox)
+                .where(m.Outbox.id == row_id)
+                .values(status="sent", sent_at=at, claimed_until=None, last_error=None)
+            )
+
+    async def retry(self, row_id: int, not_before: datetime, error: str) -> None:
+        async with self.sessions.begin() as s:
+            await s.execute(
+                update(m.Outbox)
+                .where(m.Outbox.id == row_id)
+                .values(not_before=not_before, claimed_until=None, last_error=error[:500])
+            )
+
+    async def give_up(self, row_id: int, error: str) -> None:
+        async with self.sessions.begin() as s:
+            await s.execute(
+                update(m.Outbox)
+                .where(m.Outbox.id == row_id)
+                .values(status="failed", claimed_until=None, last_error=error[:500])
+            )
+
+    async def rows(self, key_prefix: str = "") -> list[tuple[str, str, str, str]]:
+        """(key, channel, chat_id, status) of the rows whose key starts with the prefix."""
+        async with self.sessions() as s:
+            result = await s.execute(
+                select(m.Outbox.key, m.Outbox.channel, m.Outbox.chat_id, m.Outbox.status)
+                .where(m.Outbox.key.startswith(key_prefix))
+                .order_by(m.Outbox.id)
+            )
+            return [(r[0], r[1], r[2], r[3]) for r in result.all()]
