@@ -10,11 +10,11 @@ import sys
 from pathlib import Path
 
 from bot.app import App
-from bot.config import DEMO_DATABASE_URL, Settings, load_settings
+from bot.config import DEMO_DATABASE_URL, Settings, hide_password, load_settings
 from handlers.problems import describe
 from handlers.score_import import describe_draft
 from ingest.score_files import read_score_file
-from ingest.snapshot_draft import ScoreReadError
+from ingest.snapshot_draft import ScoreReadError, round_draft
 from ingest.ward_config import WardConfigError, load_ward_config
 from locales import translator
 from store.migrate import upgrade
@@ -54,6 +54,8 @@ async def cmd_setup(settings: Settings, path: Path) -> int:
     finally:
         await app.close()
     verb = _("Created") if summary.created_ward else _("Updated")
+    if summary.renamed_from:
+        _out(_("Renamed “{old}” to “{new}”.", old=summary.renamed_from, new=cfg.name))
     _out(
         _(
             "{verb} {ward}: departments +{d_add}/~{d_upd}/−{d_rm}, people +{p_add}/~{p_upd}/"
@@ -106,6 +108,7 @@ async def cmd_import_scores(
                 _err("  • " + describe(p, _))
             return 2
         for d in drafts:
+            round_draft(d)
             if d.as_of is None:
                 d.as_of = today
                 _out(
@@ -131,6 +134,47 @@ async def cmd_import_scores(
         return 0
     finally:
         await app.close()
+
+
+def cmd_parse_directive(path: Path, ward_config: Path | None, as_json: bool) -> int:
+    """Prints what the directive reader finds; touches no database."""
+    import json
+
+    from ingest.directive import parse_directive, to_json, units_from_ward
+    from ingest.documents import DocumentError, extract_text
+
+    try:
+        data = path.read_bytes()
+        text = extract_text(path.name, data)
+    except OSError as exc:
+        _err(_("Cannot read {path}: {error}", path=str(path), error=str(exc)))
+        return 2
+    except DocumentError as exc:
+        from handlers.directives import document_problem
+
+        _err(document_problem(exc.code, path.name, _))
+        return 2
+    units = None
+    if ward_config is not None:
+        try:
+            units = units_from_ward(load_ward_config(ward_config.read_text(encoding="utf-8")))
+        except (OSError, WardConfigError) as exc:
+            _err(_("Cannot read {path}: {error}", path=str(ward_config), error=str(exc)))
+            return 2
+    parsed = parse_directive(text, units=units)
+    result = to_json(parsed, with_codes=units is not None)
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+        return 0
+    for entry in result["tasks"]:
+        deadline = entry["deadline"] or entry["recurrence"] or "—"
+        _out(
+            f"{entry['source_line']:>4}  {entry['role']:<7} {entry['department']:<28} "
+            f"{deadline:<12} {entry['task'][:90]}"
+        )
+    if result["unknown_units"]:
+        _out(_("Units this ward does not have: {units}", units=", ".join(result["unknown_units"])))
+    return 0
 
 
 async def cmd_chats(settings: Settings) -> int:
@@ -205,12 +249,25 @@ async def cmd_run(settings: Settings, who: str | None) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    from telegram.error import InvalidToken, TelegramError
+
+    from bot.runner import running
+
     try:
-        await channel.start()
-        await stop.wait()
+        async with running(app, channel):
+            await stop.wait()
+            log.info("stopping")
+    except InvalidToken:
+        log.error("Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather")
+        return 2
+    except TelegramError as exc:
+        log.error(
+            "cannot reach the Telegram Bot API (%s): %s",
+            settings.telegram_api_base_url or "api.telegram.org",
+            type(exc).__name__,
+        )
+        return 2
     finally:
-        log.info("stopping")
-        await channel.stop()
         await app.close()
     return 0
 
@@ -223,7 +280,13 @@ async def cmd_demo(settings: Settings, reset: bool) -> int:
         ward_name = await install_demo(app, reset=reset)
     finally:
         await app.close()
-    _out(_("Demo ward “{ward}” is ready in {db}.", ward=ward_name, db=settings.database_url))
+    _out(
+        _(
+            "Demo ward “{ward}” is ready in {db}.",
+            ward=ward_name,
+            db=hide_password(settings.database_url),
+        )
+    )
     return await cmd_chat(settings, "chairman")
 
 
@@ -246,6 +309,14 @@ def build_parser() -> argparse.ArgumentParser:
     scores.add_argument("--yes", action="store_true", help=_("store without asking"))
     scores.add_argument("--ward", help=_("the ward's name, when the database has several"))
     sub.add_parser("chats", help=_("list the chats the bot has seen, with their ids"))
+    parse = sub.add_parser("parse", help=_("read a document without storing anything"))
+    parse_sub = parse.add_subparsers(dest="what", required=True)
+    directive = parse_sub.add_parser("directive", help=_("read a directive's tasks"))
+    directive.add_argument("file", type=Path)
+    directive.add_argument("--json", action="store_true", help=_("print JSON"))
+    directive.add_argument(
+        "--ward-config", type=Path, help=_("ward.toml: departments as the ward's codes")
+    )
     db = sub.add_parser("db", help=_("database maintenance"))
     db_sub = db.add_subparsers(dest="what", required=True)
     db_sub.add_parser("upgrade", help=_("apply database migrations"))
@@ -275,6 +346,8 @@ def main(argv: list[str] | None = None) -> int:
         coro = cmd_import_scores(settings, args.file, args.yes, args.ward, "chiso import")
     elif args.command == "chats":
         coro = cmd_chats(settings)
+    elif args.command == "parse":
+        return cmd_parse_directive(args.file, args.ward_config, args.json)
     else:
         coro = cmd_db_upgrade(settings)
     try:

@@ -26,14 +26,14 @@ class Settings:
 
     def describe(self) -> str:
         """For logs: what is configured, with secrets hidden."""
-        parts = [f"database={_hide_password(self.database_url)}"]
+        parts = [f"database={hide_password(self.database_url)}"]
         parts.append("telegram=" + ("on" if self.telegram_enabled else "off"))
         if self.telegram_api_base_url:
             parts.append(f"telegram_api={self.telegram_api_base_url}")
         return " ".join(parts)
 
 
-def _hide_password(url: str) -> str:
+def hide_password(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     try:

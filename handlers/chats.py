@@ -14,8 +14,9 @@ def describe_chat(chat: ChatRec, ward: WardRec | None, ctx: Ctx) -> str:
     _ = ctx._
     if chat.kind == "department" and ward is not None:
         dept = ward.department(chat.department)
-        return _("the chat of {department}", department=dept.name if dept else chat.department)
-    return _(CHAT_KIND_NAMES.get(chat.kind or "", "chat"))
+        if dept is not None:
+            return _("the chat of {department}", department=dept.name)
+    return _(CHAT_KIND_NAMES.get(chat.kind or "", CHAT_KIND_NAMES["department"]))
 
 
 async def bot_added(ctx: Ctx) -> Reply:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from handlers.protocol import Image, Inbound
-from locales import Translator, translator
+from locales import DEFAULT_LANGUAGE, Translator, translator
 from reminders.calendar import WorkCalendar
 from reminders.clock import Clock
 from store.outbox import OutboxStore
@@ -58,9 +58,11 @@ class Ctx:
 
     @property
     def language(self) -> str:
+        # Telegram has no Vietnamese interface, so most staff's clients say "en": the client's
+        # language is not a choice. Vietnamese unless ward.toml gives the person a language.
         if self.person and self.person.language:
             return self.person.language
-        return self.inbound.language or "vi"
+        return DEFAULT_LANGUAGE
 
     @property
     def _(self) -> Translator:

@@ -28,16 +28,22 @@ def resolve_department(ward: WardRec, arg: str) -> DepartmentRec | None:
 
 def find_department(ward: WardRec, text: str) -> DepartmentRec | None:
     """A department named somewhere in a sentence: the longest name found wins."""
+    return split_department(ward, text)[0]
+
+
+def split_department(ward: WardRec, text: str) -> tuple[DepartmentRec | None, str]:
+    """The department named in a sentence, and the sentence (folded) without its name."""
     folded = fold_name(text)
-    squeezed_words = " ".join(w.replace("-", "") for w in folded.split())
-    best: tuple[int, DepartmentRec] | None = None
+    variants = (folded, " ".join(w.replace("-", "") for w in folded.split()))
+    best: tuple[int, DepartmentRec, str] | None = None
     for dept in ward.departments:
         for form in _forms(dept):
             if len(form) < 2:
                 continue
-            pattern = rf"(?<![\w]){re.escape(form)}(?![\w])"
-            if re.search(pattern, folded) or re.search(pattern, squeezed_words):
-                if best is None or len(form) > best[0]:
-                    best = (len(form), dept)
-                break
-    return best[1] if best else None
+            pattern = re.compile(rf"(?<![\w]){re.escape(form)}(?![\w])")
+            for variant in variants:
+                if pattern.search(variant) and (best is None or len(form) > best[0]):
+                    best = (len(form), dept, pattern.sub(" ", variant, count=1))
+    if best is None:
+        return None, folded
+    return best[1], " ".join(best[2].split())

@@ -16,12 +16,22 @@ def _questions(ctx: Ctx) -> list[str]:
         _("• “nhóm nào còn thiếu điểm?” or /nhomthieu — groups losing points and who owns them"),
         _("• “so với tháng trước?” or /sosanh — the change since the previous figures"),
         _("• “điểm lũy kế?” or /luyke — the year-to-date figures"),
+        _("• “việc của tôi”, “việc phòng VH-XH” or /viec — open tasks from directives"),
+        _(
+            "• “tuần này hạn gì” (/tuannay), “việc quá hạn” (/quahan); /xong NUMBER to close a "
+            "task with its evidence"
+        ),
+        _("• “tình hình thực hiện”, “phòng nào chậm” or /tinhhinh — progress by department"),
     ]
     if ctx.person and ctx.person.is_admin:
         lines += [
             "",
             _("For administrators:"),
             _("• paste a score report or send a .txt/.csv/.xlsx file, or /capnhatdiem"),
+            _(
+                "• send a directive (.docx, .pdf, .txt) or paste its text to load its tasks; "
+                "/molai NUMBER reopens a task"
+            ),
             _("• /dangky CODE in a group chat to register it; /huydangky to undo"),
         ]
     return lines

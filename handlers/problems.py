@@ -37,6 +37,8 @@ MESSAGES = {
     "toml_syntax": N_("The file is not valid TOML: {detail}"),
     "unknown_section": N_("Unknown section [{section}]."),
     "not_a_list": N_("[[{section}]] must be a list of tables."),
+    "not_a_table": N_("[{section}] must be a table."),
+    "bad_setting": N_("“{value}” is not a valid value for “{key}”."),
     "unknown_key": N_("Unknown key “{key}” in [{section}]."),
     "missing_section": N_("The [{section}] section is missing."),
     "missing_key": N_("“{key}” is required in [{section}]."),

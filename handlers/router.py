@@ -8,10 +8,13 @@ answering (a button, a number, or the text it asked for) → commands → files 
 from __future__ import annotations
 
 import logging
+import re
+from dataclasses import replace
 from datetime import timedelta
 
-from handlers import chats, help, score_import, scores
+from handlers import chats, directives, help, score_import, scores, tasks
 from handlers.context import Ctx, Services
+from handlers.departments import split_department
 from handlers.intents import IntentMatch, match_intent
 from handlers.protocol import Inbound, Reply
 from handlers.vocabulary import yes_no
@@ -25,8 +28,16 @@ COMMAND_INTENTS = {
     "nhomthieu": IntentMatch("weak_groups", None, None, 1.0),
     "sosanh": IntentMatch("compare", None, None, 1.0),
 }
-OVERHEARD_INTENTS = frozenset({"score", "rank", "weak_groups", "compare"})
+OVERHEARD_INTENTS = frozenset(
+    {"score", "rank", "weak_groups", "compare", "tasks_week", "tasks_overdue", "progress"}
+)
+TASK_VIEWS = {"tasks": "all", "tasks_week": "week", "tasks_overdue": "overdue"}
+TASK_COMMANDS = {"viec": "all", "tuannay": "week", "quahan": "overdue"}
+SCORE_FILES = (".csv", ".xlsx", ".xlsm")
 SEEN_REFRESH = timedelta(hours=1)
+GROUP_ADMIN_COMMANDS = frozenset({"dangky", "huydangky", "help", "start"})
+DECIMAL_COMMA = re.compile(r"\d+,\d{1,2}\b")
+FRACTION = re.compile(r"\d+(?:[,.]\d+)?\s*/\s*\d+")
 SCORE_TEXT_MIN_CHARS = 40
 
 
@@ -85,15 +96,27 @@ class Router:
         if reply is not None:
             return [reply]
         if inbound.event == "button":
+            action, _sep, arg = inbound.button_data.partition(":")
+            if action == "xong":
+                return [await tasks.start_close(ctx, arg)]
+            if inbound.chat_kind == "group":
+                return []  # someone else's question: not theirs to answer, buttons stay
             return [Reply(ctx._("This question has expired; please start again."))]
 
-        command = parse_command(inbound.text.strip(), self.bot_username)
+        text = inbound.text.strip()
+        command = parse_command(text, self.bot_username)
+        if command is None and text.startswith("/"):
+            return []  # a command for another bot in the group
+        if inbound.chat_kind == "group":
+            closed = await self._closed_group(ctx, command)
+            if closed is not None:
+                return closed
         if command is not None:
             return await self._command(ctx, *command)
         if inbound.file is not None:
             if inbound.chat_kind == "group" and not inbound.addressed:
                 return []
-            return [await score_import.from_file(ctx, inbound.file)]
+            return [await self._file(ctx)]
         return await self._free_text(ctx)
 
     async def _see_group(self, inbound: Inbound) -> None:
@@ -104,6 +127,8 @@ class Router:
 
     async def _pending(self, ctx: Ctx) -> Reply | None:
         inbound = ctx.inbound
+        if inbound.event != "button" and not inbound.addressed:
+            return None  # group chatter never answers the bot's question
         pending = await ctx.repo.pending(inbound.channel, inbound.chat_id, inbound.user_id)
         if pending is None:
             return None
@@ -115,6 +140,8 @@ class Router:
         if inbound.event == "button":
             prefix, _, data = inbound.button_data.partition(":")
             if prefix != f"p{pending.id}":
+                if inbound.chat_kind == "group":
+                    return None
                 return Reply(ctx._("This question has expired; please start again."))
             choice = data
         elif pending.choices and text.isdigit() and 1 <= int(text) <= len(pending.choices):
@@ -127,6 +154,14 @@ class Router:
 
         if pending.kind == score_import.CONFIRM_KIND and choice is not None:
             return await score_import.on_choice(ctx, pending, choice)
+        if pending.kind == directives.CONFIRM_KIND:
+            if choice is not None:
+                return await directives.on_choice(ctx, pending.id, pending.payload, choice)
+            command = parse_command(text, self.bot_username)
+            if command is not None and command[0] in ("sua", "bo"):
+                return await directives.edit(ctx, pending.payload, *command)
+        if pending.kind == tasks.EVIDENCE_KIND and inbound.event == "message":
+            return await tasks.receive_evidence(ctx, pending, inbound)
         if pending.kind == score_import.AWAIT_KIND and inbound.event == "message":
             if inbound.file is not None:
                 await ctx.repo.clear_pending(pending.id)
@@ -153,7 +188,75 @@ class Router:
             return [await chats.unregister(ctx)]
         if name == "huy":
             return [Reply(ctx._("There is nothing to cancel."))]
+        if name in TASK_COMMANDS:
+            return [await tasks.list_tasks(ctx, arg, TASK_COMMANDS[name])]
+        if name == "tinhhinh":
+            return [await tasks.progress(ctx)]
+        if name == "xong":
+            return [await tasks.start_close(ctx, arg)]
+        if name == "molai":
+            return [await tasks.reopen(ctx, arg)]
+        if name in ("sua", "bo"):
+            return [Reply(ctx._("There is no directive waiting for confirmation."))]
         return [help.not_understood(ctx)]
+
+    async def _closed_group(self, ctx: Ctx, command: tuple[str, str] | None) -> list[Reply] | None:
+        """Ward data is shown only in registered staff groups (department, leadership, staff):
+        an unregistered group and the residents' groups get registration commands only."""
+        inbound = ctx.inbound
+        chat = await ctx.repo.chat(inbound.channel, inbound.chat_id)
+        if chat is not None and chat.registered and chat.kind != "residents":
+            return None
+        if command is not None and command[0] in GROUP_ADMIN_COMMANDS:
+            return None
+        if not inbound.addressed:
+            return []
+        if chat is not None and chat.kind == "residents":
+            return [
+                Reply(
+                    ctx._(
+                        "In residents' groups I only post announcements; please ask me "
+                        "in a private chat or a staff group."
+                    )
+                )
+            ]
+        return [
+            Reply(
+                ctx._(
+                    "This group is not registered yet, so I do not answer here. An "
+                    "administrator can register it with /dangky CODE."
+                )
+            )
+        ]
+
+    async def _file(self, ctx: Ctx) -> Reply:
+        """A document: score tables go to the score reader, the rest is read as a directive
+        (a .txt/.md with no tasks in it is tried as a score report)."""
+        file = ctx.inbound.file
+        assert file is not None
+        name = file.name.lower()
+        if name.endswith(SCORE_FILES):
+            return await score_import.from_file(ctx, file)
+        if name.endswith((".txt", ".md")) and ctx.person is not None and ctx.person.is_admin:
+            data = await file.fetch()
+
+            async def again() -> bytes:  # downloaded once, read by whichever reader fits
+                return data
+
+            file = replace(file, fetch=again)
+            text = data.decode("utf-8-sig", errors="replace")
+            assert ctx.ward is not None
+            if not directives.looks_like_directive(ctx.ward, text, ctx.clock.now().date()):
+                return await score_import.from_file(ctx, file)
+        return await directives.from_file(ctx, file)
+
+    @staticmethod
+    def _admin_figures(ctx: Ctx, text: str) -> bool:
+        """An admin's message quoting figures ("đạt 92,68 điểm", "19,93/20") is read as a
+        report before it is read as a question."""
+        if ctx.person is None or not ctx.person.is_admin:
+            return False
+        return bool(DECIMAL_COMMA.search(text)) or len(FRACTION.findall(text)) >= 2
 
     @staticmethod
     def _overheard_question(match: IntentMatch, text: str) -> bool:
@@ -166,7 +269,16 @@ class Router:
         text = inbound.text.strip()
         if not text:
             return [help.help_reply(ctx)] if inbound.chat_kind == "private" else []
+        if self._admin_figures(ctx, text):
+            reply = await score_import.try_text(ctx, text, quiet_if_nothing=True)
+            if reply is not None:
+                return [reply]
         match = match_intent(text)
+        if match is None and ctx.ward is not None:
+            # "việc phòng VH-XH": the department's name is ward data the matcher does not know
+            department, rest = split_department(ctx.ward, text)
+            if department is not None and rest:
+                match = match_intent(rest)
         if (
             match is not None
             and not inbound.addressed
@@ -178,6 +290,10 @@ class Router:
                 return [help.help_reply(ctx)]
             if match.intent == "greeting":
                 return [help.start(ctx)]
+            if match.intent in TASK_VIEWS:
+                return [await tasks.list_tasks(ctx, text, TASK_VIEWS[match.intent])]
+            if match.intent == "progress":
+                return [await tasks.progress(ctx)]
             return [await scores.answer(ctx, match)]
         if (
             ctx.person is not None
@@ -185,6 +301,10 @@ class Router:
             and len(text) >= SCORE_TEXT_MIN_CHARS
             and any(ch.isdigit() for ch in text)
         ):
+            assert ctx.ward is not None
+            today = ctx.clock.now().date()
+            if directives.looks_like_directive(ctx.ward, text, today):
+                return [await directives.from_text(ctx, text)]
             reply = await score_import.try_text(ctx, text, quiet_if_nothing=True)
             if reply is not None:
                 return [reply]

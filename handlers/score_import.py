@@ -15,6 +15,7 @@ from ingest.snapshot_draft import (
     SnapshotDraft,
     draft_from_dict,
     draft_to_dict,
+    round_draft,
 )
 from locales import Translator
 from store.records import PendingRec
@@ -122,11 +123,20 @@ def describe_draft(d: SnapshotDraft, _: Translator) -> list[str]:
     return lines
 
 
+async def offer(ctx: Ctx, drafts: list[SnapshotDraft], note: str = "") -> Reply:
+    """Shows drafts read elsewhere (e.g. in a directive) and asks to store them."""
+    reply = await _preview(ctx, drafts)
+    if note:
+        reply.text = note + "\n" + reply.text
+    return reply
+
+
 async def _preview(ctx: Ctx, drafts: list[SnapshotDraft]) -> Reply:
     _ = ctx._
     today = ctx.clock.now().date()
     undated = False
     for d in drafts:
+        round_draft(d)
         if d.as_of is None:
             d.as_of = today
             undated = True
@@ -177,7 +187,8 @@ async def on_choice(ctx: Ctx, pending: PendingRec, choice: str) -> Reply:
     refusal = _not_admin(ctx)
     if refusal:
         return refusal
-    await ctx.repo.clear_pending(pending.id)
+    if not await ctx.repo.clear_pending(pending.id):
+        return Reply(_("This question has already been answered."))  # a second tap
     if choice != "save":
         return Reply(_("Cancelled; nothing was stored."))
     assert ctx.person is not None

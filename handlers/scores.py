@@ -26,6 +26,7 @@ async def pick_snapshots(
     with no monthly figures the running total answers.
     """
     kinds = ["year", "month"] if period == "year" else ["month", "year"]
+    kinds += ["quarter", "half"]
     for kind in kinds:
         history = await ctx.repo.snapshot_history(ward.id, kind, limit=13)
         if history:

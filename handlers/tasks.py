@@ -13,15 +13,24 @@ from datetime import date, timedelta
 
 from handlers.context import Ctx
 from handlers.departments import find_department
+from handlers.labels import document_kind
 from handlers.protocol import Button, Inbound, Reply
-from locales import Translator
+from locales import N_, Translator
 from store.records import LEADER_ROLES, PendingRec, TaskRec, WardRec
 
 EVIDENCE_KIND = "await_evidence"
 EVIDENCE_TTL = timedelta(hours=24)
 DUE_SOON_WORKING_DAYS = 3
 MAX_LISTED = 30
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+WEEKDAYS = (
+    N_("Monday"),
+    N_("Tuesday"),
+    N_("Wednesday"),
+    N_("Thursday"),
+    N_("Friday"),
+    N_("Saturday"),
+    N_("Sunday"),
+)
 
 
 @dataclass(frozen=True)
@@ -111,7 +120,7 @@ def _short(text: str, limit: int = 220) -> str:
 
 def directive_title(task: TaskRec, _: Translator) -> str:
     d = task.directive
-    parts = [d.kind.capitalize() if d.kind else _("Directive")]
+    parts = [document_kind(d.kind, _)]
     if d.number:
         parts.append(_("no. {number}", number=d.number))
     if d.issued_on:
@@ -329,7 +338,8 @@ async def progress(ctx: Ctx) -> Reply:
             name = unit.name
             counts.setdefault(name, dict.fromkeys(STATUS_MARK, 0))[state] += 1
     order = sorted(counts.items(), key=lambda kv: (-kv[1]["overdue"], -kv[1]["due_soon"], kv[0]))
-    lines = [f"📊 **{_('Progress of tasks by lead department, {date}', date=_.date(today))}**"]
+    title = _("Progress of tasks by lead department, {date}", date=_.date(today))
+    lines = [f"📊 **{title}**"]
     for name, c in order:
         lines.append(
             _(

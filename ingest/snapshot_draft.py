@@ -88,3 +88,17 @@ def draft_from_dict(data: dict[str, object]) -> SnapshotDraft:
             for code, v in groups_raw.items()
         },
     )
+
+
+CENT = Decimal("0.01")
+
+
+def round_draft(d: SnapshotDraft) -> SnapshotDraft:
+    """Scores are kept to 0,01 (as the portal publishes them), rounded half up."""
+    from decimal import ROUND_HALF_UP
+
+    for g in d.groups.values():
+        g.score = g.score.quantize(CENT, ROUND_HALF_UP)
+    if d.total is not None:
+        d.total = d.total.quantize(CENT, ROUND_HALF_UP)
+    return d

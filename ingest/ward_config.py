@@ -149,9 +149,13 @@ class _Checker:
                 self.fail(key, 0, None, "unknown_section", section=key)
         for section in ARRAYS:
             value = self.data.get(section, [])
-            if not isinstance(value, list):
+            if not isinstance(value, list) or not all(isinstance(e, dict) for e in value):
                 self.fail(section, 0, None, "not_a_list", section=section)
                 self.data[section] = []
+        for section in ("ward", "group_owners"):
+            if section in self.data and not isinstance(self.data[section], dict):
+                self.fail(section, 0, None, "not_a_table", section=section)
+                self.data[section] = {}
         for section, allowed in SECTIONS.items():
             entries = self.data.get(section, [] if section in ARRAYS else {})
             for index, entry in enumerate(entries if section in ARRAYS else [entries]):
@@ -183,7 +187,7 @@ class _Checker:
         try:
             ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError):
-            self.fail("ward", 0, "timezone", "bad_value", key="timezone", value=tz)
+            self.fail("ward", 0, "timezone", "bad_setting", key="timezone", value=tz)
         return name or "", _text(ward.get("province")) or "", tz
 
     def _departments(self) -> tuple[DepartmentCfg, ...]:
@@ -197,14 +201,14 @@ class _Checker:
                 )
                 continue
             if not _CODE.match(code):
-                self.fail("departments", i, "code", "bad_value", key="code", value=code)
+                self.fail("departments", i, "code", "bad_setting", key="code", value=code)
             if code.upper() in seen:
                 self.fail("departments", i, "code", "duplicate_code", code=code)
                 continue
             seen[code.upper()] = i
             aliases = entry.get("aliases", [])
             if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
-                self.fail("departments", i, "aliases", "bad_value", key="aliases", value=aliases)
+                self.fail("departments", i, "aliases", "bad_setting", key="aliases", value=aliases)
                 aliases = []
             professional = entry.get("professional", True)
             if not isinstance(professional, bool):
@@ -212,7 +216,7 @@ class _Checker:
                     "departments",
                     i,
                     "professional",
-                    "bad_value",
+                    "bad_setting",
                     key="professional",
                     value=professional,
                 )
@@ -249,6 +253,9 @@ class _Checker:
             depts = entry.get("departments", [])
             if isinstance(depts, str):
                 depts = [depts]
+            if not isinstance(depts, list) or not all(isinstance(d, str) for d in depts):
+                self.fail("people", i, "departments", "bad_setting", key="departments", value=depts)
+                depts = []
             for code in depts:
                 if code not in codes:
                     self.fail("people", i, "departments", "unknown_department", code=code)
@@ -256,7 +263,7 @@ class _Checker:
             for key in ("telegram_id", "zalo_id"):
                 value = _text(entry.get(key))
                 if entry.get(key) is not None and value is None:
-                    self.fail("people", i, key, "bad_value", key=key, value=entry.get(key))
+                    self.fail("people", i, key, "bad_setting", key=key, value=entry.get(key))
                 if value is not None:
                     if (key, value) in ids:
                         self.fail(
@@ -272,7 +279,7 @@ class _Checker:
                 contact[key] = value
             language = _text(entry.get("language"))
             if language is not None and language not in ("vi", "en"):
-                self.fail("people", i, "language", "bad_value", key="language", value=language)
+                self.fail("people", i, "language", "bad_setting", key="language", value=language)
             result.append(
                 PersonCfg(
                     name,
@@ -318,7 +325,7 @@ class _Checker:
                 self.fail("chats", i, "department", "unknown_department", code=dept)
             tags = entry.get("tags", [])
             if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-                self.fail("chats", i, "tags", "bad_value", key="tags", value=tags)
+                self.fail("chats", i, "tags", "bad_setting", key="tags", value=tags)
                 tags = []
             result.append(
                 ChatCfg(

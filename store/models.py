@@ -130,7 +130,12 @@ class Snapshot(Base):
     """The ward's index figures for one period as of one date."""
 
     __tablename__ = "snapshots"
-    __table_args__ = (UniqueConstraint("ward_id", "period_kind", "year", "period", "as_of"),)
+    # ids are never reused (SQLite would reuse a deleted one): answers and charts are cached
+    # by snapshot id, so a corrected snapshot must get a new one
+    __table_args__ = (
+        UniqueConstraint("ward_id", "period_kind", "year", "period", "as_of"),
+        {"sqlite_autoincrement": True},
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ward_id: Mapped[int] = mapped_column(ForeignKey("wards.id", ondelete="CASCADE"), index=True)
     period_kind: Mapped[str] = mapped_column(String(8))  # month | quarter | half | year

@@ -15,6 +15,8 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ingest.index_groups import BY_CODE, GROUP_CODES
@@ -81,6 +83,7 @@ class _TTLCache:
         self._now = now
         self._data: dict[Any, tuple[float, Any]] = {}
         self.generation = 0  # bumped by every invalidation
+        self.sweep_at = 1024
 
     def get(self, key: Any) -> tuple[bool, Any]:
         hit = self._data.get(key)
@@ -89,7 +92,11 @@ class _TTLCache:
         return True, hit[1]
 
     def put(self, key: Any, value: Any) -> None:
-        self._data[key] = (self._now(), value)
+        now = self._now()
+        self._data[key] = (now, value)
+        if len(self._data) > self.sweep_at:  # drop what expired, so memory stays bounded
+            self._data = {k: v for k, v in self._data.items() if now - v[0] <= self.ttl}
+            self.sweep_at = max(1024, 2 * len(self._data))
 
     def clear(self) -> None:
         self._data.clear()
@@ -240,12 +247,30 @@ class Repo:
         self, channel: str, chat_id: str, title: str, is_group: bool, at: datetime
     ) -> ChatRec:
         """Records that the bot is in a chat (first sight or again); returns the chat."""
+        await self._ensure_chat(channel, chat_id, title, is_group, at)
         async with self.sessions.begin() as s:
             chat = await s.scalar(
                 select(m.Chat).where(m.Chat.channel == channel, m.Chat.chat_id == chat_id)
             )
-            if chat is None:
-                chat = m.Chat(
+            assert chat is not None
+            chat.last_seen = at
+            chat.active = True
+            if title:
+                chat.title = title
+            await s.flush()
+            rec = self._chat_rec(chat, await self._dept_code(s, chat.department_id))
+        self._cache.put(("chat", channel, chat_id), rec)
+        return rec
+
+    async def _ensure_chat(
+        self, channel: str, chat_id: str, title: str, is_group: bool, at: datetime
+    ) -> None:
+        """Inserts the chat unless it exists; safe when two messages race to do it."""
+        async with self.sessions.begin() as s:
+            insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+            await s.execute(
+                insert(m.Chat)
+                .values(
                     channel=channel,
                     chat_id=chat_id,
                     title=title,
@@ -256,16 +281,8 @@ class Repo:
                     tags=[],
                     active=True,
                 )
-                s.add(chat)
-            else:
-                chat.last_seen = at
-                chat.active = True
-                if title:
-                    chat.title = title
-            await s.flush()
-            rec = self._chat_rec(chat, await self._dept_code(s, chat.department_id))
-        self._cache.put(("chat", channel, chat_id), rec)
-        return rec
+                .on_conflict_do_nothing(index_elements=["channel", "chat_id"])
+            )
 
     async def register_chat(
         self,
@@ -277,10 +294,12 @@ class Repo:
         title: str,
         at: datetime,
     ) -> ChatRec:
+        await self._ensure_chat(channel, chat_id, title, True, at)
         async with self.sessions.begin() as s:
             chat = await s.scalar(
                 select(m.Chat).where(m.Chat.channel == channel, m.Chat.chat_id == chat_id)
             )
+            assert chat is not None
             dept_id = None
             if department:
                 dept_id = await s.scalar(
@@ -288,11 +307,6 @@ class Repo:
                         m.Department.ward_id == ward_id, m.Department.code == department
                     )
                 )
-            if chat is None:
-                chat = m.Chat(
-                    channel=channel, chat_id=chat_id, first_seen=at, tags=[], is_group=True
-                )
-                s.add(chat)
             chat.title = title or chat.title or ""
             chat.ward_id, chat.kind, chat.department_id = ward_id, kind, dept_id
             chat.source, chat.active, chat.last_seen = "chat", True, at

@@ -20,6 +20,7 @@ from store import models as m
 class SetupSummary:
     ward_id: int = 0
     created_ward: bool = False
+    renamed_from: str | None = None
     added: dict[str, int] = field(
         default_factory=lambda: {"departments": 0, "people": 0, "chats": 0}
     )
@@ -32,6 +33,11 @@ class SetupSummary:
 async def apply_ward_config(s: AsyncSession, cfg: WardConfig, at: datetime) -> SetupSummary:
     summary = SetupSummary()
     ward = await s.scalar(select(m.Ward).where(m.Ward.name == cfg.name))
+    if ward is None:
+        ward = await _renamed_ward(s, cfg)
+        if ward is not None:
+            summary.renamed_from = ward.name
+            ward.name = cfg.name
     if ward is None:
         ward = m.Ward(name=cfg.name)
         s.add(ward)
@@ -125,6 +131,24 @@ async def apply_ward_config(s: AsyncSession, cfg: WardConfig, at: datetime) -> S
             chat.title = cc.title
     await s.flush()
     return summary
+
+
+async def _renamed_ward(s: AsyncSession, cfg: WardConfig) -> m.Ward | None:
+    """A ward whose name changed in the file is the one whose people are the file's people."""
+    tg = [p.telegram_id for p in cfg.people if p.telegram_id]
+    zalo = [p.zalo_id for p in cfg.people if p.zalo_id]
+    if not tg and not zalo:
+        return None
+    ward_ids = set(
+        await s.scalars(
+            select(m.Person.ward_id).where(
+                (m.Person.telegram_id.in_(tg)) | (m.Person.zalo_id.in_(zalo))
+            )
+        )
+    )
+    if len(ward_ids) != 1:
+        return None
+    return await s.get(m.Ward, ward_ids.pop())
 
 
 async def delete_ward(s: AsyncSession, ward_id: int) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from bot.app import App
 from bot.channels.telegram import TelegramChannel
+from bot.runner import running
 from ingest.index_groups import GROUPS
 from ingest.snapshot_draft import GroupScore, SnapshotDraft
 from store import models as m
@@ -33,11 +34,10 @@ async def bot(app: App) -> AsyncIterator[Bot]:
     tg = FakeTelegram()
     await tg.start()
     channel = TelegramChannel(app.router, tg.token, api_base_url=tg.url)
-    await channel.start(timeout=1)
     try:
-        yield Bot(tg, app, channel)
+        async with running(app, channel, poll_timeout=1):
+            yield Bot(tg, app, channel)
     finally:
-        await channel.stop()
         await tg.stop()
 
 

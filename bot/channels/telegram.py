@@ -13,7 +13,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatMemberStatus, MessageEntityType, ParseMode
-from telegram.error import TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -248,6 +248,26 @@ class TelegramChannel:
         )
         if sent.photo:
             await image.source.remember(CHANNEL, sent.photo[-1].file_id)
+
+
+async def send_proactive(channel: TelegramChannel, chat_id: str, reply: Reply) -> None:
+    """The outbox's sender for Telegram: Telegram's errors become what delivery should do."""
+    from bot.delivery import DeliveryError
+
+    try:
+        await channel.send(int(chat_id), [reply])
+    except RetryAfter as exc:
+        after = exc.retry_after
+        seconds = after.total_seconds() if hasattr(after, "total_seconds") else float(after)
+        raise DeliveryError("retry", str(exc), retry_after=seconds) from exc
+    except Forbidden as exc:  # blocked, kicked, or the chat is gone
+        raise DeliveryError("blocked", str(exc)) from exc
+    except BadRequest as exc:
+        if "chat not found" in str(exc).lower():
+            raise DeliveryError("blocked", str(exc)) from exc
+        raise DeliveryError("rejected", str(exc)) from exc
+    except NetworkError as exc:  # timeouts, connection errors, 5xx
+        raise DeliveryError("retry", str(exc)) from exc
 
 
 async def set_commands(app: Application) -> None:

@@ -86,7 +86,8 @@ def upgrade() -> None:
     sa.Column('created_by', sa.String(length=200), nullable=False),
     sa.ForeignKeyConstraint(['ward_id'], ['wards.id'], name=op.f('fk_snapshots_ward_id_wards'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_snapshots')),
-    sa.UniqueConstraint('ward_id', 'period_kind', 'year', 'period', 'as_of', name=op.f('uq_snapshots_ward_id'))
+    sa.UniqueConstraint('ward_id', 'period_kind', 'year', 'period', 'as_of', name=op.f('uq_snapshots_ward_id')),
+    sqlite_autoincrement=True,
     )
     with op.batch_alter_table('snapshots', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_snapshots_ward_id'), ['ward_id'], unique=False)

@@ -1,0 +1,395 @@
+"""Admins load a directive: the bot shows the tasks it read, per department, to confirm.
+
+Until confirmed nothing is stored. In the preview an admin can move a task to another
+department (/sua N CODE), change its deadline (/sua N 30/12/2025 or any deadline phrase),
+drop it (/bo N), confirm or discard. On confirm the directive becomes the latest, each
+department's group chat is told what it was given (through the outbox), and score figures
+quoted in the directive are offered for storing.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from handlers import score_import
+from handlers.context import Ctx
+from handlers.departments import resolve_department
+from handlers.labels import document_kind
+from handlers.protocol import Button, InboundFile, Reply
+from handlers.tasks import recurrence_text
+from ingest.deadlines import parse_deadline
+from ingest.directive import Unit, parse_directive, to_json
+from ingest.documents import DocumentError, extract_text
+from ingest.snapshot_draft import draft_from_dict
+from locales import Translator
+from store.outbox import OutboxItem
+from store.records import WardRec
+from store.tasks import NewDirective, NewTask, NewUnit
+
+CONFIRM_KIND = "confirm_directive"
+PENDING_TTL = timedelta(hours=24)
+MAX_FILE_BYTES = 20 * 1024 * 1024
+DOCUMENT_ERRORS = {
+    "unsupported_file": "unsupported_document",
+    "unreadable_file": "unreadable_file",
+    "scanned_pdf": "scanned_pdf",
+    "empty_document": "empty_document",
+}
+
+
+def units_of(ward: WardRec) -> list[Unit]:
+    return [Unit(d.code, d.name, d.aliases, d.professional) for d in ward.departments]
+
+
+def read(ward: WardRec, text: str, today: date) -> dict[str, Any]:
+    """Parses a directive's text into the pending form: tasks with their units grouped."""
+    parsed = parse_directive(text, units=units_of(ward), reference=today)
+    data = to_json(parsed, with_codes=True)
+    tasks: list[dict[str, Any]] = []
+    index: dict[tuple[str, int | None], dict[str, Any]] = {}
+    for entry in data.get("tasks", []):
+        key = (entry["task"], entry.get("source_line"))
+        task = index.get(key)
+        if task is None:
+            task = {
+                "text": entry["task"],
+                "deadline": entry.get("deadline"),
+                "recurrence": entry.get("recurrence"),
+                "deadline_text": entry.get("deadline_text") or "",
+                "source_line": entry.get("source_line"),
+                "section": entry.get("section") or "",
+                "units": [],
+            }
+            index[key] = task
+            tasks.append(task)
+        code = entry.get("department_code")
+        dept = ward.department(code) if code else None
+        task["units"].append(
+            {
+                "role": entry.get("role") or "lead",
+                "department": dept.code if dept else None,
+                "name": dept.name if dept else entry.get("department") or "",
+            }
+        )
+    header = {
+        k: data.get(k)
+        for k in ("kind", "number", "date", "subject", "issuer", "signer", "signer_title")
+    }
+    return {
+        "header": header,
+        "tasks": tasks,
+        "snapshot": data.get("snapshot"),
+        "unknown_units": data.get("unknown_units") or [],
+    }
+
+
+def _not_admin(ctx: Ctx) -> Reply | None:
+    if ctx.person is None or not ctx.person.is_admin:
+        return Reply(ctx._("Only administrators can load a directive."))
+    return None
+
+
+async def from_file(ctx: Ctx, file: InboundFile) -> Reply:
+    _ = ctx._
+    refusal = _not_admin(ctx)
+    if refusal:
+        return refusal
+    if file.size is not None and file.size > MAX_FILE_BYTES:
+        return Reply(_("The file is too large (over 20 MB); nothing was stored."))
+    try:
+        data = await file.fetch()
+    except Exception:  # the channel failed to hand us the file; say so, store nothing
+        return Reply(_("I could not download the file; please send it again."))
+    try:
+        text = extract_text(file.name, data)
+    except DocumentError as exc:
+        return Reply(document_problem(exc.code, file.name, _))
+    return await from_text(ctx, text, file.name)
+
+
+def document_problem(code: str, name: str, _: Translator) -> str:
+    if code == "scanned_pdf":
+        return _(
+            "“{name}” is a scanned PDF with no text layer, so I cannot read it. Please "
+            "send the .docx file (or a PDF exported from Word).",
+            name=name,
+        )
+    if code == "empty_document":
+        return _("“{name}” has no text; nothing was stored.", name=name)
+    if code == "unreadable_file":
+        return _("The file “{name}” cannot be read; it may be damaged.", name=name)
+    return _("I cannot read “{name}”: send the directive as .docx, .pdf, .txt or .md.", name=name)
+
+
+async def from_text(ctx: Ctx, text: str, source_name: str = "") -> Reply:
+    _ = ctx._
+    refusal = _not_admin(ctx)
+    if refusal:
+        return refusal
+    assert ctx.ward is not None
+    data = read(ctx.ward, text, ctx.clock.now().date())
+    if not data["tasks"]:
+        return Reply(
+            _("I found no tasks for the ward's departments in this document; nothing was stored.")
+        )
+    data["source_name"] = source_name
+    return await _preview(ctx, data)
+
+
+def looks_like_directive(ward: WardRec, text: str, today: date) -> bool:
+    return bool(read(ward, text, today)["tasks"])
+
+
+def _deadline_label(task: dict[str, Any], _: Translator) -> str:
+    parts = []
+    if task.get("deadline"):
+        parts.append(_.date(date.fromisoformat(task["deadline"])))
+    rhythm = recurrence_text(task.get("recurrence"), _)
+    if rhythm:
+        parts.append(rhythm)
+    return ", ".join(parts) or _("no deadline")
+
+
+def _group_name(task: dict[str, Any], ward: WardRec, _: Translator) -> str:
+    leads = [u for u in task["units"] if u["role"] == "lead"] or task["units"]
+    codes = {u["department"] for u in leads if u["department"]}
+    professional = {d.code for d in ward.departments if d.professional}
+    if len(professional) > 1 and codes == professional and len(leads) == len(codes):
+        return _("All professional departments")
+    return ", ".join(u["name"] for u in leads)
+
+
+def describe(data: dict[str, Any], ward: WardRec, _: Translator) -> list[str]:
+    header = data["header"]
+    title = document_kind(header.get("kind"), _)
+    if header.get("number"):
+        title += " " + _("no. {number}", number=header["number"])
+    if header.get("date"):
+        title += " " + _("of {date}", date=_.date(date.fromisoformat(header["date"])))
+    lines = [f"📄 **{title}**"]
+    if header.get("subject"):
+        lines.append(str(header["subject"]))
+    if header.get("signer"):
+        lines.append(_("Signed by {signer}", signer=header["signer"]))
+    groups: dict[str, list[int]] = {}
+    for number, task in enumerate(data["tasks"], start=1):
+        groups.setdefault(_group_name(task, ward, _), []).append(number)
+    lines += ["", _.plural("I read {n} task:", "I read {n} tasks:", len(data["tasks"]))]
+    for name, numbers in groups.items():
+        lines += ["", f"**{name}**"]
+        for number in numbers:
+            task = data["tasks"][number - 1]
+            text = task["text"] if len(task["text"]) <= 200 else task["text"][:199] + "…"
+            lines.append(f"{number}. {text}")
+            lines.append("    " + _("Deadline: {deadline}", deadline=_deadline_label(task, _)))
+            supports = [u["name"] for u in task["units"] if u["role"] == "support"]
+            if supports:
+                lines.append("    " + _("support: {units}", units=", ".join(supports)))
+    if data.get("unknown_units"):
+        lines += [
+            "",
+            _(
+                "⚠ Units this ward does not have: {units}. Move their tasks with "
+                "/sua N CODE or drop them with /bo N.",
+                units=", ".join(data["unknown_units"]),
+            ),
+        ]
+    return lines
+
+
+async def _preview(ctx: Ctx, data: dict[str, Any], note: str = "") -> Reply:
+    _ = ctx._
+    assert ctx.ward is not None and ctx.person is not None
+    now = ctx.clock.now()
+    inbound = ctx.inbound
+    pending = await ctx.repo.set_pending(
+        ctx.person.ward_id,
+        inbound.channel,
+        inbound.chat_id,
+        inbound.user_id,
+        CONFIRM_KIND,
+        data,
+        ["confirm", "discard"],
+        now,
+        now + PENDING_TTL,
+    )
+    lines = ([note, ""] if note else []) + describe(data, ctx.ward, _)
+    lines += [
+        "",
+        _("To fix: /sua N CODE (department), /sua N DATE (deadline), /bo N (drop)."),
+        _("Store this directive?"),
+    ]
+    return Reply(
+        "\n".join(lines),
+        buttons=[
+            [
+                Button(_("✅ Confirm"), f"p{pending.id}:confirm"),
+                Button(_("✖ Discard"), f"p{pending.id}:discard"),
+            ]
+        ],
+    )
+
+
+async def edit(ctx: Ctx, pending_payload: dict[str, Any], command: str, arg: str) -> Reply:
+    """/sua N CODE|DEADLINE or /bo N inside the preview."""
+    _ = ctx._
+    assert ctx.ward is not None
+    data = pending_payload
+    head, _sep, rest = arg.strip().partition(" ")
+    if not head.isdigit() or not 1 <= int(head) <= len(data["tasks"]):
+        return Reply(
+            _(
+                "There is no task {number} in this directive (1–{last}); nothing was changed.",
+                number=head or "?",
+                last=len(data["tasks"]),
+            )
+        )
+    index = int(head) - 1
+    task = data["tasks"][index]
+    if command == "bo":
+        data["tasks"].pop(index)
+        if not data["tasks"]:
+            return Reply(_("No task is left; type /huy to discard the directive."))
+        return await _preview(ctx, data, _("Task {number} dropped.", number=index + 1))
+    rest = rest.strip()
+    dept = resolve_department(ctx.ward, rest) if rest else None
+    if dept is not None:
+        others = [
+            u for u in task["units"] if u["role"] == "support" and u["department"] != dept.code
+        ]
+        task["units"] = [{"role": "lead", "department": dept.code, "name": dept.name}, *others]
+        data["unknown_units"] = sorted(
+            {u["name"] for t in data["tasks"] for u in t["units"] if not u["department"]}
+        )
+        return await _preview(
+            ctx, data, _("Task {number} now belongs to {name}.", number=index + 1, name=dept.name)
+        )
+    deadline = parse_deadline(rest, reference=ctx.clock.now().date()) if rest else None
+    if deadline is not None and (deadline.date is not None or deadline.recurrence):
+        task["deadline"] = deadline.date.isoformat() if deadline.date else None
+        task["recurrence"] = deadline.recurrence
+        task["deadline_text"] = rest
+        return await _preview(ctx, data, _("Task {number}: deadline changed.", number=index + 1))
+    codes = ", ".join(d.code for d in ctx.ward.departments)
+    return Reply(
+        _(
+            "“{value}” is neither a department code ({codes}) nor a deadline like "
+            "30/12/2025; nothing was changed.",
+            value=rest,
+            codes=codes,
+        )
+    )
+
+
+async def on_choice(ctx: Ctx, pending_id: int, data: dict[str, Any], choice: str) -> Reply:
+    _ = ctx._
+    refusal = _not_admin(ctx)
+    if refusal:
+        return refusal
+    if not await ctx.repo.clear_pending(pending_id):
+        return Reply(_("This question has already been answered."))  # a second tap
+    if choice != "confirm":
+        return Reply(_("Discarded; nothing was stored."))
+    assert ctx.ward is not None and ctx.person is not None
+    header = data["header"]
+    new = NewDirective(
+        kind=header.get("kind") or "",
+        number=header.get("number") or "",
+        issued_on=date.fromisoformat(header["date"]) if header.get("date") else None,
+        subject=header.get("subject") or "",
+        issuer=header.get("issuer") or "",
+        signer=header.get("signer") or "",
+        signer_title=header.get("signer_title") or "",
+        source_name=data.get("source_name") or "",
+        tasks=[
+            NewTask(
+                text=t["text"],
+                units=[NewUnit(u["role"], u["department"], u["name"]) for u in t["units"]],
+                deadline=date.fromisoformat(t["deadline"]) if t.get("deadline") else None,
+                recurrence=t.get("recurrence"),
+                deadline_kind=(
+                    "recurring"
+                    if t.get("recurrence")
+                    else "date"
+                    if t.get("deadline")
+                    else "ongoing"
+                ),
+                deadline_text=t.get("deadline_text") or "",
+                source_line=t.get("source_line"),
+                section=t.get("section") or "",
+            )
+            for t in data["tasks"]
+        ],
+    )
+    directive, tasks = await ctx.tasks.save_directive(
+        ctx.ward.id, new, ctx.person.name, ctx.clock.now()
+    )
+    told = await _tell_departments(ctx, directive.id, tasks)
+    departments = {d for t in tasks for d in t.departments}
+    lines = [
+        _(
+            "Stored: {n} tasks for {m} departments, numbered #{first}–#{last}. It is now "
+            "the latest directive.",
+            n=len(tasks),
+            m=len(departments),
+            first=tasks[0].number,
+            last=tasks[-1].number,
+        )
+    ]
+    lines.append(
+        _.plural("{n} department chat will be told.", "{n} department chats will be told.", told)
+    )
+    reply = Reply("\n".join(lines))
+    snapshot = data.get("snapshot")
+    if snapshot:
+        drafts = [draft_from_dict(d) for d in snapshot]
+        offer = await score_import.offer(ctx, drafts, _("The directive also quotes score figures."))
+        reply.text += "\n\n" + offer.text
+        reply.buttons = offer.buttons
+    return reply
+
+
+async def _tell_departments(ctx: Ctx, directive_id: int, tasks: list[Any]) -> int:
+    """One message per registered department chat listing what it was given."""
+    from handlers.tasks import render_task
+
+    assert ctx.ward is not None
+    today = ctx.clock.now().date()
+    chats = await ctx.repo.ward_chats(ctx.ward.id, kind="department")
+    items = []
+    for chat in chats:
+        mine = [t for t in tasks if chat.department in t.departments]
+        if not mine:
+            continue
+        dept = ctx.ward.department(chat.department)
+        _ = ctx._  # department chats read the ward's default language
+        lines = [
+            _(
+                "📄 New directive: {title}",
+                title=mine[0].directive.subject or mine[0].directive.number or "—",
+            ),
+            _.plural(
+                "{department} is given {n} task:",
+                "{department} is given {n} tasks:",
+                len(mine),
+                department=dept.name if dept else chat.department,
+            ),
+        ]
+        for task in mine:
+            lines += render_task(task, ctx, today)
+        lines += ["", _("To close a task: /xong NUMBER (then send the evidence).")]
+        items.append(
+            OutboxItem(
+                key=f"directive:{directive_id}:{chat.channel}:{chat.chat_id}",
+                channel=chat.channel,
+                chat_id=chat.chat_id,
+                ward_id=ctx.ward.id,
+                lane="notice",
+                payload={"text": "\n".join(lines), "buttons": []},
+            )
+        )
+    await ctx.services.outbox.enqueue(items, ctx.clock.now())
+    if items and ctx.services.on_outbox:
+        ctx.services.on_outbox()
+    return len(items)
