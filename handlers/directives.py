@@ -305,7 +305,7 @@ async def on_choice(ctx: Ctx, pending_id: int, data: dict[str, Any], choice: str
         tasks=[
             NewTask(
                 text=t["text"],
-                units=[NewUnit(u["role"], u["department"], u["name"]) for u in t["units"]],
+                units=[NewUnit(u["role"], u["department"], u["name"]) for u in units],
                 deadline=date.fromisoformat(t["deadline"]) if t.get("deadline") else None,
                 recurrence=t.get("recurrence"),
                 deadline_kind=(
@@ -320,6 +320,7 @@ async def on_choice(ctx: Ctx, pending_id: int, data: dict[str, Any], choice: str
                 section=t.get("section") or "",
             )
             for t in data["tasks"]
+            for units in _per_lead(t["units"])
         ],
     )
     directive, tasks = await ctx.tasks.save_directive(
@@ -348,6 +349,16 @@ async def on_choice(ctx: Ctx, pending_id: int, data: dict[str, Any], choice: str
         reply.text += "\n\n" + offer.text
         reply.buttons = offer.buttons
     return reply
+
+
+def _per_lead(units: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """A task given to several departments at once ("các phòng chuyên môn") becomes one task
+    per lead department, so that each closes its own part; supporting ones stay on each."""
+    leads = [u for u in units if u["role"] == "lead"]
+    supports = [u for u in units if u["role"] != "lead"]
+    if len(leads) <= 1:
+        return [units]
+    return [[lead, *supports] for lead in leads]
 
 
 async def _tell_departments(ctx: Ctx, directive_id: int, tasks: list[Any]) -> int:

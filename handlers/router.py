@@ -38,7 +38,7 @@ SEEN_REFRESH = timedelta(hours=1)
 GROUP_ADMIN_COMMANDS = frozenset({"dangky", "huydangky", "help", "start"})
 DECIMAL_COMMA = re.compile(r"\d+,\d{1,2}\b")
 FRACTION = re.compile(r"\d+(?:[,.]\d+)?\s*/\s*\d+")
-SCORE_TEXT_MIN_CHARS = 40
+LONG_TEXT_CHARS = 200  # longer than any question the intent matcher takes
 
 
 def parse_command(text: str, bot_username: str | None = None) -> tuple[str, str] | None:
@@ -251,12 +251,14 @@ class Router:
         return await directives.from_file(ctx, file)
 
     @staticmethod
-    def _admin_figures(ctx: Ctx, text: str) -> bool:
-        """An admin's message quoting figures ("đạt 92,68 điểm", "19,93/20") is read as a
-        report before it is read as a question."""
+    def _admin_document(ctx: Ctx, text: str) -> bool:
+        """An admin's pasted document: a directive, or a report quoting figures ("đạt 92,68
+        điểm", "19,93/20"), is read as such before it is read as a question."""
         if ctx.person is None or not ctx.person.is_admin:
             return False
-        return bool(DECIMAL_COMMA.search(text)) or len(FRACTION.findall(text)) >= 2
+        if DECIMAL_COMMA.search(text) or len(FRACTION.findall(text)) >= 2:
+            return True
+        return len(text) > LONG_TEXT_CHARS
 
     @staticmethod
     def _overheard_question(match: IntentMatch, text: str) -> bool:
@@ -269,7 +271,11 @@ class Router:
         text = inbound.text.strip()
         if not text:
             return [help.help_reply(ctx)] if inbound.chat_kind == "private" else []
-        if self._admin_figures(ctx, text):
+        if self._admin_document(ctx, text):
+            # a pasted directive (it may quote figures too: they are offered after it)
+            assert ctx.ward is not None
+            if directives.looks_like_directive(ctx.ward, text, ctx.clock.now().date()):
+                return [await directives.from_text(ctx, text)]
             reply = await score_import.try_text(ctx, text, quiet_if_nothing=True)
             if reply is not None:
                 return [reply]
@@ -295,19 +301,6 @@ class Router:
             if match.intent == "progress":
                 return [await tasks.progress(ctx)]
             return [await scores.answer(ctx, match)]
-        if (
-            ctx.person is not None
-            and ctx.person.is_admin
-            and len(text) >= SCORE_TEXT_MIN_CHARS
-            and any(ch.isdigit() for ch in text)
-        ):
-            assert ctx.ward is not None
-            today = ctx.clock.now().date()
-            if directives.looks_like_directive(ctx.ward, text, today):
-                return [await directives.from_text(ctx, text)]
-            reply = await score_import.try_text(ctx, text, quiet_if_nothing=True)
-            if reply is not None:
-                return [reply]
         if inbound.chat_kind == "group" and not inbound.addressed:
             return []
         return [help.not_understood(ctx)]

@@ -340,15 +340,16 @@ async def progress(ctx: Ctx) -> Reply:
     order = sorted(counts.items(), key=lambda kv: (-kv[1]["overdue"], -kv[1]["due_soon"], kv[0]))
     title = _("Progress of tasks by lead department, {date}", date=_.date(today))
     lines = [f"📊 **{title}**"]
+    labels = {
+        "done": _("✅ {n} done"),
+        "on_track": _("🟢 {n} on track"),
+        "due_soon": _("🟠 {n} due soon"),
+        "overdue": _("🔴 {n} overdue"),
+        "ongoing": _("🔁 {n} ongoing"),
+    }
     for name, c in order:
-        lines.append(
-            _(
-                "{name}: ✅ {done} done · 🟢 {on_track} on track · 🟠 {due_soon} due soon · "
-                "🔴 {overdue} overdue · 🔁 {ongoing} ongoing",
-                name=name,
-                **c,
-            )
-        )
+        parts = [labels[k].format(n=c[k]) for k in labels if c[k]]
+        lines.append(f"{name}: " + " · ".join(parts))
     late = [name for name, c in order if c["overdue"]]
     lines.append("")
     if late:

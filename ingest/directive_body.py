@@ -634,16 +634,19 @@ class BodyReader:
         self._finish(stack[0], [])
 
     def _plain_heading(self, item: Item, items: Sequence[Item], pos: int) -> bool:
-        """An unmarked line that names units as a heading, with items under it."""
+        """An unmarked line that heads the items after it: "Phòng Văn hóa - Xã hội:", or an
+        introduction "... đề nghị các phòng, đơn vị thực hiện các nội dung sau:"."""
         text = item.text.rstrip()
-        heading = heading_units(text, self.resolver)
-        if heading is None:
-            return False
-        units, inline = heading
-        if inline:
-            return bool(units) and len(text.split(":")[0].split()) <= MAX_HEADING_WORDS
         nxt = items[pos + 1] if pos + 1 < len(items) else None
-        return nxt is not None and (text.endswith(":") or nxt.mtype is not None)
+        heading = heading_units(text, self.resolver)
+        if heading is not None:
+            units, inline = heading
+            if inline:
+                return bool(units) and len(text.split(":")[0].split()) <= MAX_HEADING_WORDS
+            return nxt is not None and (text.endswith(":") or nxt.mtype is not None)
+        if not text.endswith(":") or nxt is None or nxt.table is not None:
+            return False
+        return nxt.mtype is not None or bool(_addressed(text, self.resolver))
 
     def _pop_to(self, stack: list[_Frame], mtype: str) -> None:
         types = [f.mtype for f in stack]
@@ -712,8 +715,9 @@ class BodyReader:
         return any(f.nontask for f in stack)
 
     def _ctx_units(self, stack: Sequence[_Frame]) -> list[str] | None:
+        """Units of the nearest section that names some ("các cơ quan, đơn vị" names none)."""
         for f in reversed(stack):
-            if f.units:
+            if f.units and not all(is_vague(p) for p in f.units):
                 return f.units
         return None
 
@@ -757,6 +761,13 @@ class BodyReader:
             frame.label = re.sub(r"\s*:\s*$", "", label).strip()
             if inline:
                 self._task(inline, item.line_no, [*stack, frame], frame)
+            return frame
+        if item.mtype == "plain":
+            # an introduction: its subject is the issuer; only whom it addresses counts
+            frame.heading = True
+            frame.label = None
+            frame.nontask = any(f.startswith(w) for w in NONTASK_HEADINGS)
+            frame.units = _addressed(text, self.resolver) or None
             return frame
         kind_heading = item.mtype in ("roman", "upper", "article") or _is_upper(text)
         if (kind_heading or (short and has_children)) and short:

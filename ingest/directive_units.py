@@ -32,6 +32,20 @@ from ingest.textnorm import fold, fold_name, nfc
 # =============================================================================================
 
 ANY, CAP = "any", "cap"
+# A head word alone is no name ("Phòng", "Trung tâm" refer back to a unit named before).
+BARE_HEADS = (
+    "phong",
+    "trung tam",
+    "so",
+    "ban",
+    "bo phan",
+    "van phong",
+    "co quan",
+    "don vi",
+    "to",
+    "doi",
+    "hoi",
+)
 # Words that begin a unit's name: folded head -> (rule for the next word, forms as written
 # (lower case) when the folded form is ambiguous, lower-case next words that are also allowed,
 # next words that exclude it).
@@ -143,7 +157,8 @@ STOP_WORDS = tuple(
     giám sát|ưu tiên|soạn thảo|chuẩn bị|bố trí|tạo điều kiện|nắm|làm|trả lời|khắc phục|
     để|nhằm|theo|tại|đối với|khi|cùng|trong|về|trên|nếu|thì|với|được|đã|đang|sẽ|cần|phải|
     ngay|này|vào|từ|đến|trước|sau khi|như|bằng|qua|tránh|không|chưa|nhưng|gồm|bao gồm|
-    mở|tuyệt đối|nghiêm túc|quyết liệt|sớm|kịp|tiếp""".replace("\n", "").split("|")
+    mở|tuyệt đối|nghiêm túc|quyết liệt|sớm|kịp|tiếp|giao|yêu cầu|đề nghị|có ý kiến|
+    kết luận|thống nhất|ghi nhận|đánh giá cao""".replace("\n", "").split("|")
 )
 # Lower-case phrases inside names that contain a stop word: "Trung tâm dịch vụ tổng hợp".
 PROTECTED = ("dịch vụ tổng hợp", "đầu tư xây dựng", "tổ công tác", "công nghệ số", "công lập")
@@ -567,7 +582,10 @@ def unit_at(toks: Sequence[Tok], k: int, resolver: UnitResolver) -> int | None:
     head = head_at(toks, k)
     if not head:
         return None
-    return _generic_end(toks, k, head, resolver)
+    end = _generic_end(toks, k, head, resolver)
+    if end == k + head and " ".join(t.f for t in toks[k:end]) in BARE_HEADS:
+        return None  # "Trung tâm có trách nhiệm ...": the unit named before, not a name
+    return end
 
 
 def read_units(

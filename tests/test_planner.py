@@ -443,7 +443,7 @@ POLICIES = [
     Policy(before=(), on_day=False, overdue_daily=False, escalate_after=3),
     Policy(overdue_daily=False, escalate_after=0, recurring_before=(7, 2, 1)),
 ]
-LOOKBACKS = [MINUTE, timedelta(minutes=30), timedelta(hours=5), timedelta(days=1), WEEK]
+LOOKBACKS = [WEEK, timedelta(days=1), timedelta(hours=5), timedelta(minutes=30), MINUTE]
 T0 = vn(2025, 10, 1, 0, 0)
 
 
@@ -591,27 +591,39 @@ def oracle(t: PlanTask, p: Policy, end: date) -> Sched:
 @st.composite
 def scenarios(draw: st.DrawFn) -> tuple[PlanTask, Policy, timedelta, list[datetime], dict]:
     policy = draw(st.sampled_from(POLICIES))
+    start = vn(2025, 11, 1, 0, 0) + timedelta(days=draw(st.integers(0, 120)))  # of a month
     recurring = draw(st.booleans())
     recurrence = draw(st.sampled_from(RECURRENCES)) if recurring else None
     deadline = None
     if not recurring or draw(st.booleans()):
-        deadline = date(2025, 10, 15) + timedelta(days=draw(st.integers(0, 170)))
-    created = T0 + timedelta(minutes=draw(st.integers(0, 180 * 1440)))
+        deadline = start.date() + timedelta(days=draw(st.integers(-20, 45)))
+    when = draw(st.sampled_from(["long before", "during", "at a slot"]))
+    if when == "long before":
+        created = start - timedelta(minutes=draw(st.integers(0, 200 * 1440)))
+    elif when == "during":
+        created = start + timedelta(minutes=draw(st.integers(-10 * 1440, 31 * 1440)))
+    else:  # right at, just before or just after an office slot
+        day = start.date() + timedelta(days=draw(st.integers(-10, 31)))
+        created = _slot(day, policy) + timedelta(minutes=draw(st.sampled_from([-1, 0, 1])))
     if draw(st.booleans()):
         created = created.astimezone(UTC)
-    start = vn(2025, 11, 1, 0, 0) + timedelta(days=draw(st.integers(0, 120)))
-    offsets = draw(st.lists(st.integers(0, 31 * 1440), min_size=1, max_size=40))
-    # and a few ticks right at, just before and just after office time
-    near = draw(st.lists(st.tuples(st.integers(0, 30), st.sampled_from([-1, 0, 1])), max_size=8))
+    if draw(st.booleans()):
+        offsets = draw(st.lists(st.integers(0, 31 * 1440), min_size=1, max_size=60))
+    else:  # a regular tick, as a scheduler would, from a random phase
+        every_minutes = draw(st.sampled_from([180, 360, 720, 1440]))
+        phase = draw(st.integers(0, every_minutes))
+        offsets = list(range(phase, 31 * 1440, every_minutes))
+    # and ticks right at, just before and just after office time
+    near = draw(st.lists(st.tuples(st.integers(0, 30), st.sampled_from([-1, 0, 1])), max_size=12))
     ticks = {start + timedelta(minutes=m) for m in offsets}
-    for day, delta in near:
-        d = (start + timedelta(days=day)).date()
+    for day_number, delta in near:
+        d = (start + timedelta(days=day_number)).date()
         ticks.add(_slot(d, policy) + timedelta(minutes=delta))
     ordered = sorted(ticks)
     if draw(st.booleans()):
         ordered = [t.astimezone(UTC) for t in ordered]
     closed = None
-    if draw(st.booleans()):
+    if draw(st.integers(0, 3)) == 0:
         closed = start + timedelta(minutes=draw(st.integers(0, 31 * 1440)))
     t = task(deadline, recurrence, created=created)
     lookback = draw(st.sampled_from(LOOKBACKS))
