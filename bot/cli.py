@@ -177,6 +177,79 @@ def cmd_parse_directive(path: Path, ward_config: Path | None, as_json: bool) -> 
     return 0
 
 
+async def cmd_reminders_plan(settings: Settings, at_text: str, as_json: bool) -> int:
+    """What the tick at that instant would send, as if it were that moment; writes nothing."""
+    import json
+    from datetime import datetime
+
+    from reminders.clock import VN_TZ
+    from reminders.scheduler import ReminderScheduler
+
+    try:
+        at = datetime.fromisoformat(at_text)
+    except ValueError:
+        _err(_("“{value}” is not an ISO instant like 2025-11-24T07:30+07:00.", value=at_text))
+        return 2
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=VN_TZ)
+    app = await App.open(settings, charts=False)
+    try:
+        scheduler = ReminderScheduler(
+            app.repo,
+            app.services.tasks,
+            app.services.outbox,
+            app.services.clock,
+            app.services.calendar,
+        )
+        planned = [p for p in await scheduler.due(at) if not p.snoozed]
+    finally:
+        await app.close()
+    if as_json:
+        rows = [
+            {
+                "key": p.key,
+                "channel": p.channel,
+                "chat_id": p.chat_id,
+                "task": p.task_number,
+                "step": p.step,
+                "text": p.text,
+            }
+            for p in planned
+        ]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    if not planned:
+        _out(_("Nothing is due at {at}.", at=at.isoformat(timespec="minutes")))
+    for p in planned:
+        _out(f"{p.channel}:{p.chat_id}  #{p.task_number}  {p.step}")
+        _out("    " + p.text.splitlines()[0].replace("**", ""))
+    return 0
+
+
+async def cmd_reminders_run(settings: Settings) -> int:
+    """The scheduler and the outbox delivery alone, with no chat listener."""
+    if not settings.telegram_enabled:
+        _err(_("Set TELEGRAM_BOT_TOKEN: reminders are sent through Telegram."))
+        return 2
+    from bot.channels.telegram import TelegramChannel
+    from bot.runner import running
+
+    app = await App.open(settings)
+    assert settings.telegram_token is not None
+    channel = TelegramChannel(app.router, settings.telegram_token, settings.telegram_api_base_url)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        async with running(app, channel, listen=False):
+            log.info("reminders: scheduler and delivery running")
+            await stop.wait()
+    finally:
+        await app.close()
+    return 0
+
+
 async def cmd_chats(settings: Settings) -> int:
     app = await App.open(settings, charts=False)
     try:
@@ -317,6 +390,12 @@ def build_parser() -> argparse.ArgumentParser:
     directive.add_argument(
         "--ward-config", type=Path, help=_("ward.toml: departments as the ward's codes")
     )
+    rem = sub.add_parser("reminders", help=_("deadline reminders"))
+    rem_sub = rem.add_subparsers(dest="what", required=True)
+    rem_plan = rem_sub.add_parser("plan", help=_("what the tick at an instant would send"))
+    rem_plan.add_argument("--at", required=True, help=_("an ISO instant, e.g. 2025-11-24T07:30"))
+    rem_plan.add_argument("--json", action="store_true", help=_("print JSON"))
+    rem_sub.add_parser("run", help=_("run the scheduler and delivery alone"))
     db = sub.add_parser("db", help=_("database maintenance"))
     db_sub = db.add_subparsers(dest="what", required=True)
     db_sub.add_parser("upgrade", help=_("apply database migrations"))
@@ -346,6 +425,10 @@ def main(argv: list[str] | None = None) -> int:
         coro = cmd_import_scores(settings, args.file, args.yes, args.ward, "chiso import")
     elif args.command == "chats":
         coro = cmd_chats(settings)
+    elif args.command == "reminders" and args.what == "plan":
+        coro = cmd_reminders_plan(settings, args.at, args.json)
+    elif args.command == "reminders":
+        coro = cmd_reminders_run(settings)
     elif args.command == "parse":
         return cmd_parse_directive(args.file, args.ward_config, args.json)
     else:

@@ -11,14 +11,21 @@ from bot.app import App
 from bot.channels.telegram import TelegramChannel, send_proactive
 from bot.delivery import Delivery, Sender
 from handlers.protocol import Reply
+from reminders.scheduler import ReminderScheduler
 
 log = logging.getLogger(__name__)
 
 
 @asynccontextmanager
 async def running(
-    app: App, telegram: TelegramChannel | None, poll_timeout: int = 30
+    app: App,
+    telegram: TelegramChannel | None,
+    poll_timeout: int = 30,
+    listen: bool = True,
+    reminders: bool = True,
 ) -> AsyncIterator[Delivery]:
+    """Channels (listening unless `listen` is off), the outbox delivery, and the reminder
+    scheduler (unless `reminders` is off), stopped in reverse order."""
     senders: dict[str, Sender] = {}
     if telegram is not None:
         channel = telegram
@@ -29,13 +36,26 @@ async def running(
         senders["telegram"] = telegram_sender
     delivery = Delivery(app.services.outbox, app.repo, app.services.clock, senders)
     app.services.on_outbox = delivery.wake
+    scheduler = ReminderScheduler(
+        app.repo,
+        app.services.tasks,
+        app.services.outbox,
+        app.services.clock,
+        app.services.calendar,
+        delivery.wake,
+    )
     task: asyncio.Task[None] | None = None
     try:
-        if telegram is not None:
+        if telegram is not None and listen:
             await telegram.start(timeout=poll_timeout)
+        elif telegram is not None:
+            await telegram.application.initialize()  # send only: `chiso reminders run`
         task = asyncio.create_task(delivery.run())
+        if reminders:
+            scheduler.start()
         yield delivery
     finally:
+        scheduler.stop()
         delivery.stop()
         if task is not None:
             await task

@@ -12,7 +12,7 @@ import re
 from dataclasses import replace
 from datetime import timedelta
 
-from handlers import chats, directives, help, score_import, scores, tasks
+from handlers import chats, directives, help, reminders, score_import, scores, tasks
 from handlers.context import Ctx, Services
 from handlers.departments import split_department
 from handlers.intents import IntentMatch, match_intent
@@ -99,6 +99,10 @@ class Router:
             action, _sep, arg = inbound.button_data.partition(":")
             if action == "xong":
                 return [await tasks.start_close(ctx, arg)]
+            if action == reminders.SNOOZE_PREFIX:
+                return [await reminders.snooze(ctx, arg)]
+            if action == reminders.DETAILS_PREFIX:
+                return [await reminders.details(ctx, arg)]
             if inbound.chat_kind == "group":
                 return []  # someone else's question: not theirs to answer, buttons stay
             return [Reply(ctx._("This question has expired; please start again."))]

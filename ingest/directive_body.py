@@ -195,6 +195,8 @@ ADVERBS = frozenset(
     )
 )
 
+# How the preamble's paragraphs start ("Căn cứ Luật ...", "Theo đề nghị của ...").
+PREAMBLE_OPENERS = ("can cu", "theo de nghi", "xet de nghi", "xet", "thuc hien", "theo")
 # Paragraphs that are never tasks, wherever they are.
 NOT_TASK_OPENERS = ("can cu", "tren day la", "noi nhan")
 # Last words of a line after which the sentence goes on (as written, lower case).
@@ -213,6 +215,7 @@ WRAP_PERCENTILE = 0.75
 WRAP_SHARE = 0.4
 WRAP_MAX = 140
 WRAP_FULL = 0.8
+WRAP_EVIDENCE_MIN = 50
 
 # =============================================================================================
 
@@ -307,16 +310,26 @@ def _is_upper(text: str) -> bool:
     return len(letters) >= 3 and all(c.isupper() for c in letters)
 
 
-def wrap_width(lines: Sequence[Line]) -> int | None:
-    """The width of a hard-wrapped document's lines, or None when lines are paragraphs."""
-    lengths = sorted(len(line.text) for line in lines if len(line.text) >= 20)
-    if len(lengths) < 6:
-        return None
-    width = lengths[int(len(lengths) * WRAP_PERCENTILE)]
-    near = sum(1 for n in lengths if 0.85 * width <= n <= 1.15 * width)
-    if width > WRAP_MAX or near < WRAP_SHARE * len(lengths):
-        return None
-    return width
+def full_line(lines: Sequence[Line]) -> int | None:
+    """How long a line of a hard-wrapped document is when it was cut mid-sentence (None: the
+    lines are paragraphs). Found from the width most lines share, or from lines that stop
+    without punctuation and go on in lower case on the next line."""
+    texts = [line.text for line in lines if line.text and split_row(line.text) is None]
+    lengths = sorted(len(t) for t in texts if len(t) >= 20)
+    if len(lengths) >= 6:
+        width = lengths[int(len(lengths) * WRAP_PERCENTILE)]
+        near = sum(1 for n in lengths if 0.85 * width <= n <= 1.15 * width)
+        if width <= WRAP_MAX and near >= WRAP_SHARE * len(lengths):
+            return int(WRAP_FULL * width)
+    evidence = sum(
+        1
+        for a, b in zip(texts, texts[1:], strict=False)
+        if len(a) >= WRAP_EVIDENCE_MIN
+        and not re.search(r"[.;:!?…]\W*$", a)
+        and b[:1].islower()
+        and marker_of(b)[0] is None
+    )
+    return WRAP_EVIDENCE_MIN if evidence >= 2 else None
 
 
 def _continues(prev_line: str, item_text: str, nxt: str, width: int | None) -> bool:
@@ -325,7 +338,11 @@ def _continues(prev_line: str, item_text: str, nxt: str, width: int | None) -> b
         return False
     if p.endswith("-") and not p.endswith(" -") and nxt[:1].isalnum():
         return True  # "NĐ-" / "CP"
-    if marker_of(nxt)[0] is not None or split_row(nxt) is not None or split_row(p) is not None:
+    mtype = marker_of(nxt)[0]
+    cut = width is not None and len(p) >= width and not re.search(r"[.;:!?…][\"”)*]*$", p)
+    if mtype == "paren" and cut:
+        return True  # "... theo các nhóm sau: (1) ...; (2)" cut before "(3)"
+    if mtype is not None or split_row(nxt) is not None or split_row(p) is not None:
         return False
     first = nxt[:1]
     if CLOSING_END.search(p):
@@ -343,11 +360,11 @@ def _continues(prev_line: str, item_text: str, nxt: str, width: int | None) -> b
         return True
     if width is None:
         return False
-    return len(p) >= WRAP_FULL * width
+    return len(p) >= width
 
 
 def join_items(lines: Sequence[Line], start: int, stop: int) -> list[Item]:
-    width = wrap_width(lines)
+    width = full_line(lines)
     items: list[Item] = []
     current: Item | None = None
     last_line = ""
@@ -401,9 +418,7 @@ def _clause_start(toks: Sequence[Tok], k: int) -> int:
     return b
 
 
-def _units_ending_at(
-    text: str, toks: Sequence[Tok], k: int, resolver: UnitResolver
-) -> list[str]:
+def _units_ending_at(text: str, toks: Sequence[Tok], k: int, resolver: UnitResolver) -> list[str]:
     """Units written just before token k ("Sở Xây dựng chủ trì"), with commas inside names."""
     tried = 0
     b = k - 1
@@ -531,6 +546,11 @@ def _field(text: str) -> tuple[str, str] | None:
     return (role, m.group(2).strip()) if role else None
 
 
+def _preamble(text: str) -> bool:
+    f = fold(text)
+    return any(f == w or f.startswith(w + " ") for w in PREAMBLE_OPENERS)
+
+
 def _closing(text: str) -> bool:
     f = fold(text)
     if CLOSING_END.search(text) or any(c in f for c in CLOSING_ANY):
@@ -604,7 +624,13 @@ class BodyReader:
             if item.mtype is None and f.startswith("noi nhan"):
                 done = True
                 continue
-            if item.mtype is None and self._plain_heading(item, items, pos):
+            nxt_item = items[pos + 1] if pos + 1 < len(items) else None
+            opener = nxt_item is not None and nxt_item.mtype is None and _preamble(nxt_item.text)
+            if (
+                item.mtype is None
+                and not (opener and not in_body)
+                and self._plain_heading(item, items, pos)
+            ):
                 item.mtype = "plain"  # "Phòng Văn hóa - Xã hội:" on a line of its own
             if item.mtype is None and not in_body:
                 if item.text.rstrip().endswith(":") or _addressed(item.text, self.resolver):
@@ -643,7 +669,7 @@ class BodyReader:
             units, inline = heading
             if inline:
                 return bool(units) and len(text.split(":")[0].split()) <= MAX_HEADING_WORDS
-            return nxt is not None and (text.endswith(":") or nxt.mtype is not None)
+            return nxt is not None  # a line that is only a unit's name
         if not text.endswith(":") or nxt is None or nxt.table is not None:
             return False
         return nxt.mtype is not None or bool(_addressed(text, self.resolver))
@@ -670,9 +696,7 @@ class BodyReader:
             # "1. Rà soát ..." with only "- Đơn vị chủ trì: ..." and "- Thời gian: ..." under it:
             # the heading is the task
             section = self._section(parents) if parents else None
-            draft = self._draft(
-                frame.item.text, [], False, [], None, frame.item.line_no, section
-            )
+            draft = self._draft(frame.item.text, [], False, [], None, frame.item.line_no, section)
             draft.deadline = parse_deadline(frame.item.text, reference=self.reference)
             frame.drafts.append(draft)
         if frame.field_lead is not None or frame.field_support is not None:

@@ -243,7 +243,7 @@ _NUMBER_TOKEN = re.compile(r"[\w.&…\-]*/\s*[\w.&/\-]+|[\w.&\-]*\d[\w.&/\-]*", 
 
 
 def _read_number(rest: str) -> tuple[str | None, str]:
-    rest = rest.strip()
+    rest = re.sub(r"(?<=\S)\s+/\s*|\s*/\s+(?=\S)", "/", rest.strip())  # "1207 /UBND-VP"
     m = _NUMBER_TOKEN.search(rest)
     if m is None or m.start() > 12:
         return None, rest

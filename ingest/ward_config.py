@@ -22,6 +22,7 @@ SECTIONS = {
     "departments": {"code", "name", "aliases", "professional"},
     "people": {"name", "role", "departments", "telegram_id", "zalo_id", "language"},
     "chats": {"channel", "chat_id", "kind", "department", "tags", "title"},
+    "reminders": {"before", "on_day", "overdue_daily", "escalate_after", "office_time"},
 }
 ARRAYS = ("departments", "people", "chats")
 _CODE = re.compile(r"^[A-Za-z0-9À-ỹĐđ_.\-]{1,40}$")
@@ -64,6 +65,7 @@ class WardConfig:
     people: tuple[PersonCfg, ...]
     chats: tuple[ChatCfg, ...]
     group_owners: dict[str, str] = field(default_factory=dict)
+    reminders: dict[str, Any] = field(default_factory=dict)  # checked; stored as written
 
 
 @dataclass(frozen=True)
@@ -152,7 +154,7 @@ class _Checker:
             if not isinstance(value, list) or not all(isinstance(e, dict) for e in value):
                 self.fail(section, 0, None, "not_a_list", section=section)
                 self.data[section] = []
-        for section in ("ward", "group_owners"):
+        for section in ("ward", "group_owners", "reminders"):
             if section in self.data and not isinstance(self.data[section], dict):
                 self.fail(section, 0, None, "not_a_table", section=section)
                 self.data[section] = {}
@@ -170,10 +172,55 @@ class _Checker:
         owners = self._owners(codes)
         people = self._people(codes)
         chats = self._chats(codes)
+        reminders = self._reminders()
         if self.problems:
             raise WardConfigError(self.problems)
         name, province, tz = ward
-        return WardConfig(name, province, tz, departments, people, chats, owners)
+        return WardConfig(name, province, tz, departments, people, chats, owners, reminders)
+
+    def _reminders(self) -> dict[str, Any]:
+        """[reminders]: before = [7, 3, 1], on_day, overdue_daily, escalate_after, office_time."""
+        table = self.data.get("reminders", {})
+        result: dict[str, Any] = {}
+        if not isinstance(table, dict):
+            return result
+        before = table.get("before")
+        if before is not None:
+            if not isinstance(before, list) or not all(
+                isinstance(n, int) and not isinstance(n, bool) and 0 < n <= 60 for n in before
+            ):
+                self.fail("reminders", 0, "before", "bad_setting", key="before", value=before)
+            else:
+                result["before"] = sorted(set(before), reverse=True)
+        for key in ("on_day", "overdue_daily"):
+            if key in table:
+                if not isinstance(table[key], bool):
+                    self.fail("reminders", 0, key, "bad_setting", key=key, value=table[key])
+                else:
+                    result[key] = table[key]
+        if "escalate_after" in table:
+            value = table["escalate_after"]
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 60:
+                self.fail(
+                    "reminders",
+                    0,
+                    "escalate_after",
+                    "bad_setting",
+                    key="escalate_after",
+                    value=value,
+                )
+            else:
+                result["escalate_after"] = value
+        if "office_time" in table:
+            value = str(table["office_time"])
+            match = re.fullmatch(r"(\d{1,2})[:h](\d{2})", value)
+            if not match or not (6 <= int(match.group(1)) <= 17 and int(match.group(2)) < 60):
+                self.fail(
+                    "reminders", 0, "office_time", "bad_setting", key="office_time", value=value
+                )
+            else:
+                result["office_time"] = f"{int(match.group(1)):02d}:{match.group(2)}"
+        return result
 
     def _ward(self) -> tuple[str, str, str]:
         ward = self.data.get("ward")

@@ -609,7 +609,7 @@ class _Tick:
         catchup_slot = self.utc(catchup_day)
         if catchup_slot < self.lo_utc and occ.steps[-1][0] < self.lo_utc:
             return
-        if i + 1 < len(info.occurrences) and info.first_slots[i + 1] < catchup_slot:
+        if i + 1 < len(info.occurrences) and info.first_slots[i + 1] <= catchup_slot:
             return
         found: list[Step] = []
         if catchup_day in self.window_set:

@@ -64,6 +64,8 @@ class Ward(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Ho_Chi_Minh")
     # group code -> department code that owns the group (ward data, from ward.toml)
     group_owners: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # the [reminders] table of ward.toml (empty: the defaults)
+    reminder_policy: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class Department(Base):
@@ -237,6 +239,7 @@ class Task(Base):
     evidence_text: Mapped[str | None] = mapped_column(String(4000))
     evidence_file: Mapped[str | None] = mapped_column(String(255))
     evidence_ref: Mapped[str | None] = mapped_column(String(255))  # the channel's file id
+    snoozed_until: Mapped[date | None] = mapped_column(Date)  # no reminders before this day
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     units: Mapped[list[TaskUnit]] = relationship(
         lazy="selectin", cascade="all, delete-orphan", order_by="TaskUnit.position"

@@ -45,8 +45,10 @@ class OutboxStore:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]):
         self.sessions = sessions
 
-    async def enqueue(self, items: list[OutboxItem], at: datetime) -> int:
-        """Adds the items whose key is new; returns how many were added."""
+    async def enqueue(self, items: list[OutboxItem], at: datetime, status: str = "pending") -> int:
+        """Adds the items whose key is new; returns how many were added.
+
+        `status="skipped"` records keys that must never be sent (a snoozed reminder)."""
         if not items:
             return 0
         added = 0
@@ -63,7 +65,7 @@ class OutboxStore:
                         channel=item.channel,
                         chat_id=item.chat_id,
                         payload=item.payload,
-                        status="pending",
+                        status=status,
                         attempts=0,
                         not_before=item.not_before or at,
                         created_at=at,

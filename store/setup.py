@@ -43,6 +43,7 @@ async def apply_ward_config(s: AsyncSession, cfg: WardConfig, at: datetime) -> S
         s.add(ward)
         summary.created_ward = True
     ward.province, ward.timezone, ward.group_owners = cfg.province, cfg.timezone, cfg.group_owners
+    ward.reminder_policy = dict(cfg.reminders)
     await s.flush()
     summary.ward_id = ward.id
 

@@ -239,6 +239,38 @@ class TaskStore:
             await s.flush()
             return (await self._recs(s, [row]))[0]
 
+    async def snooze(self, ward_id: int, number: int, until: date, by: str, at: datetime) -> None:
+        async with self.sessions.begin() as s:
+            row = await s.scalar(
+                select(m.Task).where(m.Task.ward_id == ward_id, m.Task.number == number)
+            )
+            if row is not None:
+                row.snoozed_until = until
+                s.add(
+                    m.TaskEvent(
+                        task_id=row.id,
+                        at=at,
+                        by=by,
+                        kind="snoozed",
+                        detail={"until": until.isoformat()},
+                    )
+                )
+
+    async def by_ids(self, ids: Sequence[int]) -> dict[int, TaskRec]:
+        async with self.sessions() as s:
+            rows = (await s.scalars(select(m.Task).where(m.Task.id.in_(list(ids))))).all()
+            return {r.id: r for r in await self._recs(s, rows)}
+
+    async def snoozed(self, ids: Sequence[int], day: date) -> dict[int, date]:
+        """Of these tasks, those snoozed past `day`, with the day reminders resume."""
+        async with self.sessions() as s:
+            rows = await s.execute(
+                select(m.Task.id, m.Task.snoozed_until).where(
+                    m.Task.id.in_(list(ids)), m.Task.snoozed_until > day
+                )
+            )
+            return {row[0]: row[1] for row in rows.all() if row[1] is not None}
+
     async def reopen(self, ward_id: int, number: int, by: str, at: datetime) -> TaskRec | None:
         async with self.sessions.begin() as s:
             row = await s.scalar(

@@ -521,6 +521,42 @@ def test_plain_unit_lines_as_headings() -> None:
     ]
 
 
+def test_fields_under_numbered_items_and_roles_in_brackets() -> None:
+    p = parse_directive((DATA / "ke-hoach-truong-du-lieu.txt").read_text(), units=UNITS)
+    assert (p.kind, p.number, p.date) == ("ke_hoach", "301/KH-UBND", date(2025, 12, 20))
+    assert rows(p) == [
+        # "1. Rà soát ..." with only fields under it: the heading is the task
+        (10, ("TTPVHCC",), minus("TTPVHCC"), date(2026, 1, 15), None),
+        (14, ("VHXH", "TTPVHCC"), (), None, None),
+        # "3. Văn phòng ... chủ trì, phối hợp với Trung tâm PVHCC:" then its bullets
+        (18, ("VP",), ("TTPVHCC",), None, None),
+        (19, ("VP",), ("TTPVHCC",), None, "weekly:MON"),
+        # "(Phòng Kinh tế, Hạ tầng và Đô thị chủ trì, Trung tâm PVHCC phối hợp; ...)"
+        (20, ("KTHTDT",), ("TTPVHCC",), date(2026, 3, 31), None),
+        (22, ("VHXH",), (), None, None),
+        # table cells "Chủ trì: VP; Phối hợp: VHXH, TTPVHCC" and "VHXH (chủ trì), Công an phường"
+        (25, ("VP",), ("VHXH", "TTPVHCC"), date(2026, 2, 28), None),
+        (26, ("VHXH",), ("CA",), date(2026, 12, 31), None),
+    ]
+    assert task_at(p, 10).text == "Rà soát, công bố, công khai thủ tục hành chính"
+    assert task_at(p, 14).deadline_kind == "ongoing"
+
+
+def test_decision_with_an_attached_plan() -> None:
+    p = parse_directive((DATA / "quyet-dinh-kem-ke-hoach.txt").read_text(), units=UNITS)
+    assert (p.kind, p.number, p.date) == ("quyet_dinh", "45/QĐ-UBND", date(2026, 1, 3))
+    assert p.subject == "Ban hành Kế hoạch cải thiện Bộ chỉ số năm 2026"
+    assert (p.signer, p.signer_title) == ("Trần Văn Minh", "CHỦ TỊCH")
+    # Điều 1-3 are not tasks; the plan after the signature is read
+    assert rows(p) == [
+        (24, ("TTPVHCC",), (), date(2026, 3, 31), None),
+        (25, ("VHXH",), (), None, "monthly"),
+        (27, ("KTHTDT",), (), date(2026, 6, 30), None),
+        (29, ("VP",), (), None, "monthly:25"),
+    ]
+    assert p.unknown_units == ()
+
+
 def _docx_bytes() -> bytes:
     import docx
 

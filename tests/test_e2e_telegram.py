@@ -35,7 +35,7 @@ async def bot(app: App) -> AsyncIterator[Bot]:
     await tg.start()
     channel = TelegramChannel(app.router, tg.token, api_base_url=tg.url)
     try:
-        async with running(app, channel, poll_timeout=1):
+        async with running(app, channel, poll_timeout=1, reminders=False):
             yield Bot(tg, app, channel)
     finally:
         await tg.stop()

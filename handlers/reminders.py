@@ -1,0 +1,153 @@
+"""What a reminder says, and its buttons: done, snooze until tomorrow, details.
+
+A reminder reads like a note from the office: what, whose, by when, how many days left, and
+the directive it came from; late ones say how late, and escalations tell the leadership.
+"""
+
+from __future__ import annotations
+
+from handlers.context import Ctx
+from handlers.labels import document_kind
+from handlers.protocol import Button, Reply
+from handlers.tasks import can_close, directive_title, recurrence_text, render_task
+from locales import Translator
+from reminders.planner import Due
+from store.records import TaskRec
+
+SNOOZE_PREFIX = "hoan"
+DETAILS_PREFIX = "chitiet"
+
+
+def _units(task: TaskRec, _: Translator) -> str:
+    leads = ", ".join(u.name for u in task.leads)
+    supports = ", ".join(u.name for u in task.supports)
+    text = _("lead: {units}", units=leads) if leads else ""
+    if supports:
+        text += ("; " if text else "") + _("support: {units}", units=supports)
+    return text
+
+
+def reminder(due: Due, task: TaskRec, _: Translator, mentions: str = "") -> Reply:
+    """The message for one due step of one task."""
+    step = due.step
+    deadline = _.date(due.deadline)
+    if due.deadline_day_off:
+        deadline += _(" (a day off)")
+    rhythm = recurrence_text(task.recurrence, _)
+    if step.startswith("before-"):
+        head = _(
+            "🔔 Reminder: task #{number} is due on {deadline}, {days} days left "
+            "({working} working days).",
+            number=task.number,
+            deadline=deadline,
+            days=due.days_left,
+            working=due.working_days_left,
+        )
+    elif step == "day":
+        head = _(
+            "🔔 Task #{number} is due today ({deadline}).", number=task.number, deadline=deadline
+        )
+        if rhythm:
+            head = _(
+                "🔔 Today's task #{number} ({rhythm}), due {deadline}.",
+                number=task.number,
+                rhythm=rhythm,
+                deadline=deadline,
+            )
+    elif step == "missed":
+        head = _(
+            "⚠️ Task #{number} ({rhythm}) due {deadline} was not reported done.",
+            number=task.number,
+            rhythm=rhythm or "",
+            deadline=deadline,
+        )
+    elif step == "escalate":
+        head = _(
+            "⚠️ For the leadership: task #{number} is {days} days overdue (deadline {deadline}).",
+            number=task.number,
+            days=-due.days_left,
+            deadline=deadline,
+        )
+    elif step == "catchup" and due.days_left < 0:
+        head = _(
+            "🔴 Task #{number} was already overdue when the directive was loaded "
+            "(deadline {deadline}).",
+            number=task.number,
+            deadline=deadline,
+        )
+    elif step == "catchup":
+        head = _(
+            "🔔 Task #{number} is due on {deadline}, {days} days left ({working} working days).",
+            number=task.number,
+            deadline=deadline,
+            days=due.days_left,
+            working=due.working_days_left,
+        )
+    else:  # overdue-<date>
+        head = _(
+            "🔴 Task #{number} is overdue by {days} days (deadline {deadline}).",
+            number=task.number,
+            days=-due.days_left,
+            deadline=deadline,
+        )
+    text = task.text if len(task.text) <= 400 else task.text[:399] + "…"
+    lines = [head, text, _units(task, _), _("From: {title}", title=directive_title(task, _))]
+    if mentions:
+        lines.append(mentions)
+    return Reply(
+        "\n".join(line for line in lines if line),
+        buttons=[
+            [
+                Button(_("✅ Done"), f"xong:{task.number}"),
+                Button(_("⏰ Tomorrow"), f"{SNOOZE_PREFIX}:{task.number}"),
+                Button(_("ℹ️ Details"), f"{DETAILS_PREFIX}:{task.number}"),
+            ]
+        ],
+    )
+
+
+async def details(ctx: Ctx, arg: str) -> Reply:
+    _ = ctx._
+    assert ctx.ward is not None
+    if not arg.isdigit():
+        return Reply(_("Which task? Type /xong followed by its number, e.g. /xong 3."))
+    task = await ctx.tasks.task(ctx.ward.id, int(arg))
+    if task is None:
+        return Reply(_("There is no task #{number}.", number=arg))
+    today = ctx.clock.now().date()
+    lines = render_task(task, ctx, today)
+    lines.insert(1, task.text if len(task.text) > 220 else "")
+    d = task.directive
+    lines.append(
+        "    " + _("From: {title}", title=f"{document_kind(d.kind, _)} {d.number}".strip())
+    )
+    if task.deadline_text:
+        lines.append("    " + _("As written: “{text}”", text=task.deadline_text))
+    return Reply("\n".join(line for line in lines if line))
+
+
+async def snooze(ctx: Ctx, arg: str) -> Reply:
+    """Snooze until tomorrow: only for members of the task's departments."""
+    _ = ctx._
+    assert ctx.ward is not None and ctx.person is not None
+    if not arg.isdigit():
+        return Reply(_("Which task? Type /xong followed by its number, e.g. /xong 3."))
+    task = await ctx.tasks.task(ctx.ward.id, int(arg))
+    if task is None:
+        return Reply(_("There is no task #{number}.", number=arg))
+    if not (set(ctx.person.departments) & set(task.departments)) or not can_close(ctx, task):
+        return Reply(
+            _(
+                "Only members of {units} can snooze task #{number}.",
+                units=", ".join(u.name for u in task.units),
+                number=task.number,
+            )
+        )
+    tomorrow = ctx.clock.now().date().toordinal() + 1
+    from datetime import date
+
+    until = ctx.services.calendar.next_working_day(date.fromordinal(tomorrow))
+    await ctx.tasks.snooze(ctx.ward.id, task.number, until, ctx.person.name, ctx.clock.now())
+    return Reply(
+        _("Task #{number}: no reminders until {date}.", number=task.number, date=_.date(until))
+    )

@@ -1,0 +1,225 @@
+"""The reminder tick: plan what is due, write it to the outbox; APScheduler wakes it.
+
+The outbox table is the source of truth: each (task, occurrence, step, chat) is a unique key,
+so a tick can run any number of times (every minute, twice after a restart, on two replicas)
+and a missed tick (downtime) is made up by the next one, within the planner's look-back.
+Delivery is bot/delivery.py's job.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from handlers.reminders import reminder
+from locales import translator
+from reminders.calendar import WorkCalendar
+from reminders.clock import Clock
+from reminders.planner import Due, Policy, deadline_horizon, plan
+from reminders.planner_source import load_plan_tasks
+from store.outbox import OutboxItem, OutboxStore
+from store.records import ChatRec, TaskRec
+from store.repo import Repo
+from store.tasks import TaskStore
+
+log = logging.getLogger(__name__)
+LOOKBACK = timedelta(days=7)
+
+
+def policy_from(settings: dict[str, Any]) -> Policy:
+    """A ward's [reminders] table (already checked by ward_config) as a Policy."""
+    base = Policy()
+    office = base.office_time
+    if "office_time" in settings:
+        hours, minutes = str(settings["office_time"]).split(":")
+        office = time(int(hours), int(minutes))
+    return Policy(
+        before=tuple(settings.get("before", base.before)),
+        on_day=bool(settings.get("on_day", base.on_day)),
+        overdue_daily=bool(settings.get("overdue_daily", base.overdue_daily)),
+        escalate_after=int(settings.get("escalate_after", base.escalate_after)),
+        office_time=office,
+        recurring_before=base.recurring_before,
+        catchup_within=base.catchup_within,
+    )
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One message a tick would send: for `chiso reminders plan` and for the outbox."""
+
+    key: str
+    channel: str
+    chat_id: str
+    task_number: int
+    step: str
+    text: str
+    payload: dict[str, Any]
+    ward_id: int
+    snoozed: bool = False
+
+
+class ReminderScheduler:
+    def __init__(
+        self,
+        repo: Repo,
+        tasks: TaskStore,
+        outbox: OutboxStore,
+        clock: Clock,
+        calendar: WorkCalendar,
+        on_outbox: Callable[[], None] | None = None,
+    ):
+        self.repo, self.tasks, self.outbox = repo, tasks, outbox
+        self.clock, self.calendar, self.on_outbox = clock, calendar, on_outbox
+        self._scheduler: AsyncIOScheduler | None = None
+
+    async def due(self, at: datetime) -> list[Planned]:
+        """Every message due at `at` (nothing is written)."""
+        wards = {w.id: w for w in await self.repo.wards()}
+        policies = {w: policy_from(await self._policy(w)) for w in wards}
+        async with self.repo.sessions() as s:
+            horizon = max(
+                (deadline_horizon(p, self.calendar, at) for p in policies.values()),
+                default=None,
+            )
+            tasks = await load_plan_tasks(s, deadline_before=horizon)
+        by_ward: dict[int, list[Any]] = {}
+        for t in tasks:
+            by_ward.setdefault(t.ward_id or 0, []).append(t)
+        dues: list[Due] = []
+        for ward_id, ward_tasks in by_ward.items():
+            if ward_id in policies:
+                dues += plan(ward_tasks, policies[ward_id], self.calendar, at, lookback=LOOKBACK)
+        if not dues:
+            return []
+        recs = await self.tasks.by_ids(sorted({d.task_id for d in dues}))
+        snoozed = await self.tasks.snoozed(sorted(recs), at.date() - timedelta(days=LOOKBACK.days))
+        chats: dict[int, list[ChatRec]] = {}
+        people: dict[int, list[Any]] = {}
+        result: list[Planned] = []
+        for due in dues:
+            task = recs.get(due.task_id)
+            if task is None:
+                continue
+            if task.ward_id not in chats:
+                chats[task.ward_id] = await self.repo.ward_chats(task.ward_id)
+                people[task.ward_id] = await self.repo.people(task.ward_id)
+            resume = snoozed.get(task.id)
+            is_snoozed = resume is not None and due.slot.date() < resume
+            for channel, chat_id in self._targets(
+                due, task, chats[task.ward_id], people[task.ward_id]
+            ):
+                _ = translator("vi")
+                reply = reminder(due, task, _)
+                result.append(
+                    Planned(
+                        key=f"{due.key}:{channel}:{chat_id}",
+                        channel=channel,
+                        chat_id=chat_id,
+                        task_number=task.number,
+                        step=due.step,
+                        text=reply.text,
+                        payload={
+                            "text": reply.text,
+                            "buttons": [[[b.label, b.data] for b in row] for row in reply.buttons],
+                        },
+                        ward_id=task.ward_id,
+                        snoozed=is_snoozed,
+                    )
+                )
+        return result
+
+    async def _policy(self, ward_id: int) -> dict[str, Any]:
+        from store import models as m
+
+        async with self.repo.sessions() as s:
+            ward = await s.get(m.Ward, ward_id)
+            return dict(ward.reminder_policy or {}) if ward else {}
+
+    @staticmethod
+    def _targets(
+        due: Due, task: TaskRec, chats: list[ChatRec], people: list[Any]
+    ) -> list[tuple[str, str]]:
+        """The department chats of the task's departments; for escalations and missed
+        recurring reports, also the leadership chats and the chairman in private."""
+        targets: list[tuple[str, str]] = []
+        departments = set(task.departments)
+        for chat in chats:
+            if chat.kind == "department" and chat.department in departments:
+                targets.append((chat.channel, chat.chat_id))
+        if due.audience == "leadership":
+            for chat in chats:
+                if chat.kind == "leadership":
+                    targets.append((chat.channel, chat.chat_id))
+            for person in people:
+                if person.role == "chairman" and person.telegram_id:
+                    targets.append(("telegram", person.telegram_id))
+        return list(dict.fromkeys(targets))
+
+    async def tick(self) -> int:
+        """Plans and writes the due reminders; returns how many new outbox rows it wrote."""
+        now = self.clock.now()
+        planned = await self.due(now)
+        items = [
+            OutboxItem(
+                key=p.key,
+                channel=p.channel,
+                chat_id=p.chat_id,
+                payload=p.payload,
+                ward_id=p.ward_id,
+                lane="reminder",
+            )
+            for p in planned
+            if not p.snoozed
+        ]
+        skipped = [
+            OutboxItem(
+                key=p.key,
+                channel=p.channel,
+                chat_id=p.chat_id,
+                payload=p.payload,
+                ward_id=p.ward_id,
+                lane="reminder",
+            )
+            for p in planned
+            if p.snoozed
+        ]
+        added = await self.outbox.enqueue(items, now)
+        await self.outbox.enqueue(skipped, now, status="skipped")
+        if added:
+            log.info("reminders: %d new at %s", added, now.isoformat(timespec="minutes"))
+            if self.on_outbox:
+                self.on_outbox()
+        return added
+
+    async def _safe_tick(self) -> None:
+        try:
+            await self.tick()
+        except Exception:
+            log.exception("reminder tick failed; the next tick catches up")
+
+    def start(self) -> None:
+        """A tick now (catching up after downtime) and then every minute."""
+        scheduler = AsyncIOScheduler(timezone="Asia/Ho_Chi_Minh")
+        scheduler.add_job(
+            self._safe_tick,
+            "interval",
+            minutes=1,
+            id="reminder-tick",
+            next_run_time=datetime.now(self.clock.now().tzinfo),
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+        )
+        scheduler.start()
+        self._scheduler = scheduler
+
+    def stop(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
