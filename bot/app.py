@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -11,7 +12,7 @@ from bot.charts import ChartService
 from bot.config import Settings
 from handlers.context import Services
 from handlers.router import Router
-from reminders.clock import Clock, SystemClock
+from reminders.clock import Clock, OffsetClock, SystemClock
 from store.db import create_engine, session_factory
 from store.migrate import upgrade
 from store.outbox import OutboxStore
@@ -42,6 +43,8 @@ class App:
             await upgrade(engine)
         sessions = session_factory(engine)
         repo = Repo(sessions, cache_ttl=settings.cache_ttl)
+        if clock is None and settings.start_at:
+            clock = OffsetClock(datetime.fromisoformat(settings.start_at))
         services = Services(
             repo=repo,
             clock=clock or SystemClock(),

@@ -19,6 +19,8 @@ class Settings:
     telegram_api_base_url: str | None = None  # e.g. a local Bot API server: http://host:8081
     log_level: str = "INFO"
     cache_ttl: float = 5.0
+    start_at: str | None = None  # CHISO_START_AT: run the clock from this ISO instant
+    outbox_lease: float = 60.0  # CHISO_OUTBOX_LEASE: seconds a claimed message is ours
 
     @property
     def telegram_enabled(self) -> bool:
@@ -55,4 +57,6 @@ def load_settings(env: dict[str, str] | None = None, dotenv: Path | None = None)
         telegram_api_base_url=(values.get("TELEGRAM_API_BASE_URL") or "").rstrip("/") or None,
         log_level=(values.get("LOG_LEVEL") or "INFO").upper(),
         cache_ttl=float(values.get("CHISO_CACHE_TTL") or 5.0),
+        start_at=values.get("CHISO_START_AT") or None,
+        outbox_lease=float(values.get("CHISO_OUTBOX_LEASE") or 60.0),
     )

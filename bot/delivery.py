@@ -54,10 +54,14 @@ class Delivery:
         clock: Clock,
         senders: dict[str, Sender],
         interval: float = 1.0,
+        lease: timedelta = timedelta(seconds=60),
     ):
         self.outbox, self.repo, self.clock = outbox, repo, clock
         self.senders = senders
         self.interval = interval
+        # how long a claimed row is this process's: after a crash its rows are sent again once
+        # the lease runs out (so a row whose send completed but was not recorded repeats once)
+        self.lease = lease
         self._wake = asyncio.Event()
         self._stopping = False
 
@@ -65,8 +69,11 @@ class Delivery:
         self._wake.set()
 
     async def run_once(self) -> int:
-        rows = await self.outbox.claim(self.clock.now(), list(self.senders))
-        for row in rows:
+        rows = await self.outbox.claim(self.clock.now(), list(self.senders), lease=self.lease)
+        for index, row in enumerate(rows):
+            if self._stopping:  # a graceful stop: hand the rest back, unsent, at once
+                await self.outbox.release([r.id for r in rows[index:]])
+                return index
             await self._send(row)
         return len(rows)
 

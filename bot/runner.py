@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from bot.app import App
 from bot.channels.telegram import TelegramChannel, send_proactive
@@ -34,7 +35,8 @@ async def running(
             await send_proactive(channel, chat_id, reply)
 
         senders["telegram"] = telegram_sender
-    delivery = Delivery(app.services.outbox, app.repo, app.services.clock, senders)
+    lease = timedelta(seconds=app.settings.outbox_lease)
+    delivery = Delivery(app.services.outbox, app.repo, app.services.clock, senders, lease=lease)
     app.services.on_outbox = delivery.wake
     scheduler = ReminderScheduler(
         app.repo,

@@ -205,7 +205,7 @@ CONNECTORS = frozenset(
         (
             "và của với các những theo tại về trên trong để đến từ là được cho có thuộc hoặc số",
             "ngày tháng năm bằng như đối vào sau trước khi nếu thì mà do bởi tới qua giữa cùng",
-            "nhằm phục việc một hai ba nhiều đã đang sẽ cần phải quý",
+            "nhằm phục việc một hai ba nhiều đã đang sẽ cần phải quý tịch trưởng đốc",
         )
     ).split(" ")
 )
@@ -332,26 +332,33 @@ def full_line(lines: Sequence[Line]) -> int | None:
     return WRAP_EVIDENCE_MIN if evidence >= 2 else None
 
 
-def _continues(prev_line: str, item_text: str, nxt: str, width: int | None) -> bool:
+def _continues(prev_line: str, item: Item, nxt: str, width: int | None) -> bool:
+    """Whether line `nxt` goes on with the item whose last line is `prev_line`."""
     p = prev_line.rstrip()
     if not p or not nxt:
         return False
     if p.endswith("-") and not p.endswith(" -") and nxt[:1].isalnum():
         return True  # "NĐ-" / "CP"
+    if split_row(nxt) is not None or split_row(p) is not None:
+        return False
     mtype = marker_of(nxt)[0]
-    cut = width is not None and len(p) >= width and not re.search(r"[.;:!?…][\"”)*]*$", p)
-    if mtype == "paren" and cut:
+    enum = re.match(r"^\((?:\d{1,2}|[a-zđ])\)", nxt)
+    if enum and item.mtype != "paren" and not re.search(r"[.:][\"”)*]*$", p):
         return True  # "... theo các nhóm sau: (1) ...; (2)" cut before "(3)"
-    if mtype is not None or split_row(nxt) is not None or split_row(p) is not None:
+    if mtype not in (None, "bullet", "plus") and item.text.count("(") > item.text.count(")"):
+        return True  # inside brackets: "(Phòng X chủ trì, Trung tâm" / "PVHCC phối hợp)"
+    if mtype is not None:
         return False
     first = nxt[:1]
     if CLOSING_END.search(p):
         return False
     if re.search(r"[.;:!?…][\"”)*]*$", p):
         return first.islower()
-    if p.endswith((",", "(", "/", "&", "-", "–")):
-        return True
+    if p.endswith((",", "(", "/", "&", "-", "–")) or re.search(r"\((?:\d{1,2}|[a-zđ])\)$", p):
+        return True  # "... minh bạch; (2)" / "Chỉ số về tiến độ"
     if first.islower() or first.isdigit() or first in "(\"“'":
+        return True
+    if item.text.count("(") > item.text.count(")") or item.text.count("“") > item.text.count("”"):
         return True
     if _is_upper(p) or _is_upper(nxt):
         return False
@@ -385,7 +392,7 @@ def join_items(lines: Sequence[Line], start: int, stop: int) -> list[Item]:
             last_line = text
             i += 1
             continue
-        if current is not None and _continues(last_line, current.text, text, width):
+        if current is not None and _continues(last_line, current, text, width):
             sep = "" if last_line.rstrip().endswith("-") and not last_line.endswith(" -") else " "
             current.text = (current.text.rstrip() + sep + text.strip()).strip()
             last_line = text

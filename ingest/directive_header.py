@@ -433,6 +433,9 @@ def _subject(lines: list[Line], i: int, first: str, head: Header) -> int:
     j = i + 1
     while j < len(lines) and len(parts) < 4:
         text = lines[j].text
+        if not text and j + 1 < len(lines) and lines[j + 1].text[:1].islower():
+            j += 1  # a blank line between wrapped lines, the next going on in lower case
+            continue
         if not text or len(text) > 160 or _stops_subject(text):
             break
         if re.search(r"[.:;]$", parts[-1]):
@@ -472,16 +475,31 @@ def _addressees(lines: list[Line], i: int, seg: str, head: Header) -> int:
                 continue
             break
         if not re.match(r"^[-–+•]\s*", text):
+            if head.addressees and _goes_on(lines[j - 1].text, text):
+                head.addressees[-1] = _clean_item(head.addressees[-1] + " " + text)
+                j += 1
+                continue
             break
         _add_recipient(head.addressees, text)
         j += 1
     return j
 
 
-def _add_recipient(out: list[str], text: str) -> None:
+def _goes_on(prev: str, text: str) -> bool:
+    """A wrapped list item: the previous line has no ";" or "." and this one is short."""
+    if re.search(r"[;.:]\s*$", prev) or len(text) > 80 or _NUMBER.match(text):
+        return False
+    return text[:1].islower() or len(prev) >= 50
+
+
+def _clean_item(text: str) -> str:
     item = re.sub(r"^[-–+•]\s*", "", text).strip()
     item = re.sub(r"\s*[;,.]+$", "", item).strip()
-    item = re.sub(r"\s+", " ", item)
+    return re.sub(r"\s+", " ", item)
+
+
+def _add_recipient(out: list[str], text: str) -> None:
+    item = _clean_item(text)
     if not item:
         return
     f = fold(item)

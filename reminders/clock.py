@@ -42,5 +42,19 @@ class FixedClock:
         self._at = (at if at.tzinfo else at.replace(tzinfo=self.tz)).astimezone(self.tz)
 
 
+class OffsetClock:
+    """Runs at the real pace from a chosen starting instant (CHISO_START_AT): for demos and
+    for process-level tests that need "Monday 07:30" now."""
+
+    def __init__(self, start: datetime, tz: ZoneInfo = VN_TZ):
+        if start.tzinfo is None:
+            start = start.replace(tzinfo=tz)
+        self.tz = tz
+        self._offset = start - datetime.now(UTC)
+
+    def now(self) -> datetime:
+        return (datetime.now(UTC) + self._offset).astimezone(self.tz)
+
+
 def today(clock: Clock) -> date:
     return clock.now().date()

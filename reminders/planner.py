@@ -447,7 +447,7 @@ class _Tick:
         if found is None:
             local = created_at.astimezone(self.tz)
             day = local.date()
-            if not (self.wd.is_working(day) and self.slot(day) >= created_at):
+            if not (self.wd.is_working(day) and self.slot(day) > created_at):
                 day = self.wd.add(day, 1)
             found = self._catchup_days[created_at] = day
         return found

@@ -125,6 +125,17 @@ class OutboxStore:
                     )
             return claimed
 
+    async def release(self, row_ids: list[int]) -> None:
+        """Hands claimed rows back unsent (a graceful stop), for the next sender at once."""
+        if not row_ids:
+            return
+        async with self.sessions.begin() as s:
+            await s.execute(
+                update(m.Outbox)
+                .where(m.Outbox.id.in_(row_ids))
+                .values(claimed_until=None, attempts=m.Outbox.attempts - 1)
+            )
+
     async def sent(self, row_id: int, at: datetime) -> None:
         async with self.sessions.begin() as s:
             await s.execute(

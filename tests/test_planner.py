@@ -597,8 +597,18 @@ def scenarios(draw: st.DrawFn) -> tuple[PlanTask, Policy, timedelta, list[dateti
     deadline = None
     if not recurring or draw(st.booleans()):
         deadline = start.date() + timedelta(days=draw(st.integers(-20, 45)))
-    when = draw(st.sampled_from(["long before", "during", "at a slot"]))
-    if when == "long before":
+    when = draw(st.sampled_from(["long before", "during", "at a slot", "at a step", "overdue"]))
+    end = start.date() + timedelta(days=31)
+    schedule = oracle(task(deadline, recurrence, created=T0), policy, end)
+    slots = sorted(slot for slot, _ in schedule.values() if slot >= start - timedelta(days=20))
+    if when == "at a step" and slots:  # loaded right at (or around) one of its own steps
+        created = draw(st.sampled_from(slots))
+        created += timedelta(minutes=draw(st.sampled_from([-1, 0, 1])))
+    elif when == "overdue" and deadline is not None:
+        created = vn(deadline.year, deadline.month, deadline.day, 0, 0) + timedelta(
+            minutes=draw(st.integers(0, 10 * 1440))
+        )
+    elif when == "long before":
         created = start - timedelta(minutes=draw(st.integers(0, 200 * 1440)))
     elif when == "during":
         created = start + timedelta(minutes=draw(st.integers(-10 * 1440, 31 * 1440)))
@@ -661,7 +671,7 @@ def test_any_ticks_yield_each_due_step_exactly_once(scenario: tuple) -> None:
     assert sum(d.step == "catchup" for d in produced.values()) <= 1
     schedule = oracle(t, policy, ticks[-1].astimezone(VN_TZ).date())
     expected = {
-        key
+        key: slot
         for key, (slot, occ) in schedule.items()
         if any(
             slot <= at <= slot + lookback
@@ -670,7 +680,7 @@ def test_any_ticks_yield_each_due_step_exactly_once(scenario: tuple) -> None:
             for at in ticks
         )
     }
-    assert set(produced) == expected
+    assert {key: due.slot for key, due in produced.items()} == expected
 
 
 def _fields(t: PlanTask) -> dict:
@@ -705,9 +715,9 @@ def test_plan_is_the_schedule_seen_through_the_window(
         )
         for i, (days, recurrence, hours) in enumerate(specs, 1)
     ]
-    got = {d.key for d in plan(tasks, policy, CAL, at)}
+    got = {d.key: d.slot for d in plan(tasks, policy, CAL, at)}
     expected = {
-        key
+        key: slot
         for t in tasks
         for key, (slot, _) in oracle(t, policy, at.date()).items()
         if at - WEEK <= slot <= at
