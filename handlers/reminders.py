@@ -6,12 +6,16 @@ the directive it came from; late ones say how late, and escalations tell the lea
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from handlers.context import Ctx
 from handlers.labels import document_kind
 from handlers.protocol import Button, Reply
 from handlers.tasks import can_close, directive_title, recurrence_text, render_task
 from locales import Translator
 from reminders.planner import Due
+from reminders.policy import policy_from
+from store.outbox import OutboxItem
 from store.records import TaskRec
 
 SNOOZE_PREFIX = "hoan"
@@ -143,11 +147,35 @@ async def snooze(ctx: Ctx, arg: str) -> Reply:
                 number=task.number,
             )
         )
-    tomorrow = ctx.clock.now().date().toordinal() + 1
-    from datetime import date
-
-    until = ctx.services.calendar.next_working_day(date.fromordinal(tomorrow))
-    await ctx.tasks.snooze(ctx.ward.id, task.number, until, ctx.person.name, ctx.clock.now())
+    now = ctx.clock.now()
+    until = ctx.services.calendar.next_working_day(now.date() + timedelta(days=1))
+    await ctx.tasks.snooze(ctx.ward.id, task.number, until, ctx.person.name, now)
+    # the reminder comes back on the next working day's morning, through the outbox
+    office = policy_from(ctx.ward.reminder_policy).office_time
+    at = datetime.combine(until, office, tzinfo=now.tzinfo)
+    lines = [
+        _("🔔 Reminder, as asked yesterday: task #{number}.", number=task.number),
+        *render_task(task, ctx, until),
+    ]
+    chats = await ctx.repo.ward_chats(ctx.ward.id, kind="department")
+    items = [
+        OutboxItem(
+            key=f"task:{task.id}:snooze:{until.isoformat()}:{c.channel}:{c.chat_id}",
+            channel=c.channel,
+            chat_id=c.chat_id,
+            ward_id=ctx.ward.id,
+            lane="reminder",
+            payload={"text": "\n".join(lines), "buttons": []},
+            not_before=at,
+        )
+        for c in chats
+        if c.department in task.departments
+    ]
+    await ctx.services.outbox.enqueue(items, now)
     return Reply(
-        _("Task #{number}: no reminders until {date}.", number=task.number, date=_.date(until))
+        _(
+            "Task #{number}: no more reminders today; I will remind again on {date}.",
+            number=task.number,
+            date=_.date(until),
+        )
     )

@@ -370,8 +370,21 @@ def _continues(prev_line: str, item: Item, nxt: str, width: int | None) -> bool:
     return len(p) >= width
 
 
-def join_items(lines: Sequence[Line], start: int, stop: int) -> list[Item]:
+def _unit_heading_line(item: Item, resolver: UnitResolver) -> bool:
+    """A numbered line that is a whole unit heading: the next capitalised line is not its tail."""
+    if item.mtype is None:
+        return False
+    heading = heading_units(item.text.strip(), resolver)
+    return heading is not None and not heading[1]
+
+
+def join_items(
+    lines: Sequence[Line], start: int, stop: int, resolver: UnitResolver | None = None
+) -> list[Item]:
+    """Lines start..stop joined into items (see the module's docstring)."""
     width = full_line(lines)
+    resolver = resolver or UnitResolver(None)
+    single = False  # the current item is one line so far
     items: list[Item] = []
     current: Item | None = None
     last_line = ""
@@ -392,7 +405,17 @@ def join_items(lines: Sequence[Line], start: int, stop: int) -> list[Item]:
             last_line = text
             i += 1
             continue
-        if current is not None and _continues(last_line, current, text, width):
+        if (
+            current is not None
+            and not (
+                single
+                and text[:1].isupper()
+                and len(text.split()) >= 4
+                and _unit_heading_line(current, resolver)
+            )
+            and _continues(last_line, current, text, width)
+        ):
+            single = False
             sep = "" if last_line.rstrip().endswith("-") and not last_line.endswith(" -") else " "
             current.text = (current.text.rstrip() + sep + text.strip()).strip()
             last_line = text
@@ -400,6 +423,7 @@ def join_items(lines: Sequence[Line], start: int, stop: int) -> list[Item]:
             continue
         mtype, marker, rest = marker_of(text)
         current = Item(i, lines[i].no, mtype, marker, rest)
+        single = True
         items.append(current)
         last_line = text
         i += 1
@@ -617,7 +641,7 @@ class BodyReader:
     # segments
 
     def read(self, lines: Sequence[Line], start: int, stop: int) -> None:
-        items = join_items(lines, start, stop)
+        items = join_items(lines, start, stop, self.resolver)
         stack: list[_Frame] = [_Frame(None, None, heading=True)]
         in_body = False
         done = False

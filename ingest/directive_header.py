@@ -467,27 +467,33 @@ def _addressees(lines: list[Line], i: int, seg: str, head: Header) -> int:
         for part in re.split(r"\s*;\s*", inline):
             _add_recipient(head.addressees, part)
     j = i + 1
+    last = ""
     while j < len(lines):
         text = lines[j].text
         if not text:
-            if j + 1 < len(lines) and re.match(r"^[-–+•]\s*", lines[j + 1].text):
+            nxt = lines[j + 1].text if j + 1 < len(lines) else ""
+            if re.match(r"^[-–+•]\s*", nxt) or (head.addressees and _goes_on(last, nxt)):
                 j += 1
                 continue
             break
         if not re.match(r"^[-–+•]\s*", text):
-            if head.addressees and _goes_on(lines[j - 1].text, text):
+            if head.addressees and _goes_on(last, text):
                 head.addressees[-1] = _clean_item(head.addressees[-1] + " " + text)
+                last = text
                 j += 1
                 continue
             break
         _add_recipient(head.addressees, text)
+        last = text
         j += 1
     return j
 
 
 def _goes_on(prev: str, text: str) -> bool:
     """A wrapped list item: the previous line has no ";" or "." and this one is short."""
-    if re.search(r"[;.:]\s*$", prev) or len(text) > 80 or _NUMBER.match(text):
+    if not prev or not text or re.search(r"[;.:]\s*$", prev) or len(text) > 80:
+        return False
+    if _NUMBER.match(text) or _read_date(text) or fold(text).startswith(ADDRESSEE_LABEL):
         return False
     return text[:1].islower() or len(prev) >= 50
 

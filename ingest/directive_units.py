@@ -302,7 +302,7 @@ _TONE_MAP = {
     **dict(zip(("oé", "oè", "oẻ", "oẽ", "oẹ"), ("óe", "òe", "ỏe", "õe", "ọe"), strict=True)),
     **dict(zip(("uý", "uỳ", "uỷ", "uỹ", "uỵ"), ("úy", "ùy", "ủy", "ũy", "ụy"), strict=True)),
 }
-_TONE_RE = re.compile("(?:" + "|".join(_TONE_MAP) + r")(?!\w)")  # only at a syllable's end
+_TONE_RE = re.compile(r"(?<!q)(?:" + "|".join(_TONE_MAP) + r")(?!\w)")  # at a syllable's end
 _STOPS = tuple(
     sorted({vn_lower(w.strip()) for w in STOP_WORDS if w.strip()}, key=lambda w: -len(w))
 )

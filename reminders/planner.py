@@ -447,7 +447,7 @@ class _Tick:
         if found is None:
             local = created_at.astimezone(self.tz)
             day = local.date()
-            if not (self.wd.is_working(day) and self.slot(day) > created_at):
+            if not (self.wd.is_working(day) and self.slot(day) >= created_at):
                 day = self.wd.add(day, 1)
             found = self._catchup_days[created_at] = day
         return found
@@ -603,7 +603,7 @@ class _Tick:
         if i < 0:
             return
         occ = info.occurrences[i]
-        if occ.nominal in done or self.utc(occ.due) < created - self.policy.catchup_within:
+        if occ.nominal in done or self.utc(occ.due) < created - 2 * self.policy.catchup_within:
             return
         catchup_day = self.catchup_day(created)
         catchup_slot = self.utc(catchup_day)

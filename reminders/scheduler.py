@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -20,8 +20,9 @@ from handlers.reminders import reminder
 from locales import translator
 from reminders.calendar import WorkCalendar
 from reminders.clock import Clock
-from reminders.planner import Due, Policy, deadline_horizon, plan
+from reminders.planner import Due, deadline_horizon, plan
 from reminders.planner_source import load_plan_tasks
+from reminders.policy import policy_from
 from store.outbox import OutboxItem, OutboxStore
 from store.records import ChatRec, TaskRec
 from store.repo import Repo
@@ -29,24 +30,6 @@ from store.tasks import TaskStore
 
 log = logging.getLogger(__name__)
 LOOKBACK = timedelta(days=7)
-
-
-def policy_from(settings: dict[str, Any]) -> Policy:
-    """A ward's [reminders] table (already checked by ward_config) as a Policy."""
-    base = Policy()
-    office = base.office_time
-    if "office_time" in settings:
-        hours, minutes = str(settings["office_time"]).split(":")
-        office = time(int(hours), int(minutes))
-    return Policy(
-        before=tuple(settings.get("before", base.before)),
-        on_day=bool(settings.get("on_day", base.on_day)),
-        overdue_daily=bool(settings.get("overdue_daily", base.overdue_daily)),
-        escalate_after=int(settings.get("escalate_after", base.escalate_after)),
-        office_time=office,
-        recurring_before=base.recurring_before,
-        catchup_within=base.catchup_within,
-    )
 
 
 @dataclass(frozen=True)
@@ -61,6 +44,7 @@ class Planned:
     text: str
     payload: dict[str, Any]
     ward_id: int
+    slot: datetime
     snoozed: bool = False
 
 
@@ -81,7 +65,7 @@ class ReminderScheduler:
     async def due(self, at: datetime) -> list[Planned]:
         """Every message due at `at` (nothing is written)."""
         wards = {w.id: w for w in await self.repo.wards()}
-        policies = {w: policy_from(await self._policy(w)) for w in wards}
+        policies = {w.id: policy_from(w.reminder_policy) for w in wards.values()}
         async with self.repo.sessions() as s:
             horizon = max(
                 (deadline_horizon(p, self.calendar, at) for p in policies.values()),
@@ -129,17 +113,11 @@ class ReminderScheduler:
                             "buttons": [[[b.label, b.data] for b in row] for row in reply.buttons],
                         },
                         ward_id=task.ward_id,
+                        slot=due.slot,
                         snoozed=is_snoozed,
                     )
                 )
         return result
-
-    async def _policy(self, ward_id: int) -> dict[str, Any]:
-        from store import models as m
-
-        async with self.repo.sessions() as s:
-            ward = await s.get(m.Ward, ward_id)
-            return dict(ward.reminder_policy or {}) if ward else {}
 
     @staticmethod
     def _targets(

@@ -30,6 +30,7 @@ class WardRec:
     timezone: str
     group_owners: dict[str, str]
     departments: tuple[DepartmentRec, ...]
+    reminder_policy: dict[str, Any] = field(default_factory=dict)
 
     def department(self, code: str | None) -> DepartmentRec | None:
         return next((d for d in self.departments if d.code == code), None)
@@ -43,6 +44,8 @@ class PersonRec:
     role: str
     departments: tuple[str, ...]
     language: str | None = None
+    telegram_id: str | None = None
+    zalo_id: str | None = None
 
     @property
     def is_admin(self) -> bool:

@@ -40,6 +40,7 @@ def _ward_rec(ward: m.Ward, departments: Iterable[m.Department]) -> WardRec:
         province=ward.province,
         timezone=ward.timezone,
         group_owners=dict(ward.group_owners or {}),
+        reminder_policy=dict(ward.reminder_policy or {}),
         departments=tuple(
             DepartmentRec(d.code, d.name, tuple(d.aliases or ()), d.professional)
             for d in sorted(departments, key=lambda d: d.code)
@@ -55,6 +56,8 @@ def _person_rec(p: m.Person) -> PersonRec:
         role=p.role,
         departments=tuple(d.code for d in p.departments),
         language=p.language,
+        telegram_id=p.telegram_id,
+        zalo_id=p.zalo_id,
     )
 
 
