@@ -170,9 +170,7 @@ CLOSING_END = re.compile(r"[./]\s*/\s*\.?\s*[\"”*)]*\s*$")  # "./." at the end
 ASSIGN_VERBS = ("giao", "de nghi", "yeu cau")
 # Verbs after which a preamble or introduction names the units it addresses.
 ADDRESS_VERBS = ("yeu cau", "de nghi", "giao", "chi dao")
-SUPPORT_WORDS = ("phoi hop",)
 SUPPORT_LINKS = ("chat che voi", "chat che cung", "voi", "cung", "chat che")
-LEAD_WORDS = ("chu tri",)
 # Words allowed before "Phối hợp với Y" or "Chủ trì" at the start of a clause.
 ADVERBS = frozenset(
     (
@@ -216,6 +214,7 @@ WRAP_SHARE = 0.4
 WRAP_MAX = 140
 WRAP_FULL = 0.8
 WRAP_EVIDENCE_MIN = 50
+SHORT_TAIL_AFTER = 40  # a line of one or two words after a long unfinished line is its tail
 
 # =============================================================================================
 
@@ -352,7 +351,7 @@ def _continues(prev_line: str, item: Item, nxt: str, width: int | None) -> bool:
     first = nxt[:1]
     if CLOSING_END.search(p):
         return False
-    if re.search(r"[.;:!?…][\"”)*]*$", p):
+    if re.search(r"[.;:!?][\"”)*]*$", p) or re.search(r"[^,]…$", p):
         return first.islower()
     if p.endswith((",", "(", "/", "&", "-", "–")) or re.search(r"\((?:\d{1,2}|[a-zđ])\)$", p):
         return True  # "... minh bạch; (2)" / "Chỉ số về tiến độ"
@@ -365,6 +364,8 @@ def _continues(prev_line: str, item: Item, nxt: str, width: int | None) -> bool:
     last = vn_lower(p.split()[-1]) if p.split() else ""
     if last in CONNECTORS:
         return True
+    if len(p) >= SHORT_TAIL_AFTER and len(nxt.split()) <= 2 and not _is_upper(nxt):
+        return True  # "... phối hợp với Trung tâm" / "PVHCC:"
     if width is None:
         return False
     return len(p) >= width

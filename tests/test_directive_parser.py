@@ -692,7 +692,62 @@ def test_plain_text_encodings_are_read_and_normalised() -> None:
     assert extract_text("a.txt", windows) == "Phòng Tư pháp"
 
 
+def test_header_variants() -> None:
+    text = (
+        "UBND PHƯỜNG HÒA PHONG | CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
+        "Độc lập - Tự do - Hạnh phúc\n"
+        "Số: 1207 /UBND-VP    Hòa Phong, ngày 5 tháng 12 năm 2025\n"
+        "V/v tăng cường thanh toán\n"
+        "trực tuyến\n"
+        "Kính gửi: Phòng Văn hóa - Xã hội.\n"
+        "Đề nghị Phòng Văn hóa - Xã hội tuyên truyền thanh toán trực tuyến; hoàn thành trước "
+        "ngày 20/12/2025./.\n"
+    )
+    p = parse_directive(text, units=UNITS)
+    assert (p.issuer, p.number, p.date, p.place) == (
+        "UBND phường Hòa Phong",
+        "1207/UBND-VP",
+        date(2025, 12, 5),
+        "Hòa Phong",
+    )
+    assert (p.kind, p.subject) == ("cong_van", "V/v tăng cường thanh toán trực tuyến")
+    assert p.addressees == ("Phòng Văn hóa - Xã hội",)
+    # a one-paragraph letter: the task is its sentence
+    assert rows(p) == [(7, ("VHXH",), (), date(2025, 12, 20), None)]
+
+
 # --- properties -------------------------------------------------------------------------------
+
+
+def _rewrapped(text: str, width: int) -> str:
+    import textwrap
+
+    out: list[str] = []
+    for line in text.split("\n"):
+        if len(line) > width and " | " not in line and "\t" not in line:
+            out.extend(textwrap.wrap(line, width=width))
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def _signature(p: ParsedDirective) -> list[tuple[object, ...]]:
+    return [
+        (codes(t.lead), codes(t.support), t.deadline, t.recurrence, " ".join(t.text.split()))
+        for t in p.tasks
+    ]
+
+
+@pytest.mark.parametrize("width", [80, 90, 110])
+def test_hard_wrapped_lines_give_the_same_tasks(width: int) -> None:
+    if not SAMPLES:
+        pytest.skip("no samples")
+    for text in SAMPLES:
+        whole = parse_directive(text, units=UNITS, reference=date(2025, 11, 15))
+        wrapped = parse_directive(
+            _rewrapped(text, width), units=UNITS, reference=date(2025, 11, 15)
+        )
+        assert _signature(wrapped) == _signature(whole)
 
 
 def _samples() -> list[str]:

@@ -333,6 +333,14 @@ def test_recurring_loaded_late_catches_up_the_latest_occurrence_only() -> None:
         ("day", date(2025, 12, 15), "department"),
         ("missed", date(2025, 12, 16), "leadership"),
     ]
+    # the rest of a caught-up ladder comes on its own, whatever the lookback
+    at = vn(2025, 12, 16)
+    assert [d.key for d in plan([m], POLICY, CAL, at, lookback=MINUTE)] == [
+        "task:1:2025-12-15:missed"
+    ]
+    # loaded right at an occurrence's first step: that occurrence is on time, no catch-up
+    exact = task(recurrence="weekly:MON", created=vn(2025, 12, 1))
+    assert [d.step for d in plan([exact], POLICY, CAL, vn(2025, 12, 2))] == ["day", "missed"]
     # an occurrence older than catchup_within, or already reported, is not caught up
     old = task(recurrence="monthly:15", created=vn(2025, 12, 26, 9, 0))
     assert month_of(old, vn(2025, 12, 20), vn(2026, 1, 5)) == {}

@@ -665,6 +665,7 @@ class FakeTelegram:
     """A fake Bot API server; see the module docstring."""
 
     def __init__(self, token: str = "123:TEST", bot_username: str = "chiso_test_bot") -> None:
+        self.delays: dict[str, float] = {}  # method -> seconds to wait before answering
         self.token = token
         self.bot_username = bot_username
         prefix = token.split(":", 1)[0]
@@ -1108,6 +1109,9 @@ class FakeTelegram:
             handler = self._methods.get(method.lower())
             if handler is None:
                 raise ApiError(404, "Not Found")
+            delay = self.delays.get(method)
+            if delay:  # a slow server, so a test can stop the bot in the middle of a batch
+                await asyncio.sleep(delay)
             result = await handler(params)
         except ApiError as error:
             self.failures.append((method, params, error))
