@@ -21,6 +21,7 @@ class Settings:
     cache_ttl: float = 5.0
     start_at: str | None = None  # CHISO_START_AT: run the clock from this ISO instant
     outbox_lease: float = 60.0  # CHISO_OUTBOX_LEASE: seconds a claimed message is ours
+    group_interval: float = 3.0  # CHISO_GROUP_INTERVAL: seconds between messages to a group
 
     @property
     def telegram_enabled(self) -> bool:
@@ -59,4 +60,5 @@ def load_settings(env: dict[str, str] | None = None, dotenv: Path | None = None)
         cache_ttl=float(values.get("CHISO_CACHE_TTL") or 5.0),
         start_at=values.get("CHISO_START_AT") or None,
         outbox_lease=float(values.get("CHISO_OUTBOX_LEASE") or 60.0),
+        group_interval=float(values.get("CHISO_GROUP_INTERVAL") or 3.0),
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
@@ -55,6 +56,7 @@ class Delivery:
         senders: dict[str, Sender],
         interval: float = 1.0,
         lease: timedelta = timedelta(seconds=60),
+        group_interval: float = 3.0,
     ):
         self.outbox, self.repo, self.clock = outbox, repo, clock
         self.senders = senders
@@ -62,6 +64,9 @@ class Delivery:
         # how long a claimed row is this process's: after a crash its rows are sent again once
         # the lease runs out (so a row whose send completed but was not recorded repeats once)
         self.lease = lease
+        self.group_interval = group_interval
+        self._next_ok: dict[tuple[str, str], float] = {}
+        self._paced = False  # the last batch deferred rows: wait for the next ready chat
         self._wake = asyncio.Event()
         self._stopping = False
 
@@ -78,6 +83,17 @@ class Delivery:
         return len(rows)
 
     async def _send(self, row: OutboxRow) -> None:
+        # Telegram allows about 20 messages a minute in a group: space a group's messages
+        # (a deferred row goes back to the queue, not counted as an attempt)
+        chat = (row.channel, row.chat_id)
+        now_mono = time.monotonic()
+        ready = self._next_ok.get(chat, 0.0)
+        if ready > now_mono:
+            await self.outbox.defer(row.id, self.clock.now() + timedelta(seconds=ready - now_mono))
+            self._paced = True
+            return
+        if row.chat_id.startswith("-"):
+            self._next_ok[chat] = now_mono + self.group_interval
         try:
             await self.senders[row.channel](row.chat_id, reply_from_payload(row.payload))
         except DeliveryError as exc:
@@ -116,11 +132,18 @@ class Delivery:
             except Exception:
                 log.exception("outbox: claiming failed; trying again")
                 sent = 0
-            if sent:
+            if sent and not self._paced:
                 continue
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
+                await asyncio.wait_for(self._wake.wait(), timeout=self._wait())
+
+    def _wait(self) -> float:
+        """Until the next poll: the interval, or sooner when a paced chat becomes ready."""
+        now = time.monotonic()
+        pending = [ready - now for ready in self._next_ok.values() if ready > now]
+        self._paced = False
+        return max(0.01, min([self.interval, *pending]))
 
     def stop(self) -> None:
         self._stopping = True

@@ -36,7 +36,14 @@ async def running(
 
         senders["telegram"] = telegram_sender
     lease = timedelta(seconds=app.settings.outbox_lease)
-    delivery = Delivery(app.services.outbox, app.repo, app.services.clock, senders, lease=lease)
+    delivery = Delivery(
+        app.services.outbox,
+        app.repo,
+        app.services.clock,
+        senders,
+        lease=lease,
+        group_interval=app.settings.group_interval,
+    )
     app.services.on_outbox = delivery.wake
     scheduler = ReminderScheduler(
         app.repo,

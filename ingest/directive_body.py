@@ -29,6 +29,7 @@ Steps:
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -92,7 +93,7 @@ HEADING_PREFIXES = (
 )
 # What may follow the units of a heading: "Sở Nội vụ có trách nhiệm:", "... thực hiện:".
 HEADING_TAIL = re.compile(
-    r"^(?:(?:co|chiu) trach nhiem|chu tri|thuc hien|trien khai|tap trung|to chuc thuc hien|to chuc)?"
+    r"^(?:(?:co|chiu) trach nhiem|chu tri|thuc hien|trien khai|tap trung|to chuc(?: thuc hien)?)?"
     r"(?: thuc hien)?(?: (?:cac|nhung|mot so) (?:nhiem vu|noi dung|cong viec)"
     r"(?: (?:trong tam|cu the|chu yeu))?(?: (?:sau|nhu sau))?)?$"
 )
@@ -195,6 +196,8 @@ ADVERBS = frozenset(
 
 # How the preamble's paragraphs start ("Căn cứ Luật ...", "Theo đề nghị của ...").
 PREAMBLE_OPENERS = ("can cu", "theo de nghi", "xet de nghi", "xet", "thuc hien", "theo")
+# Words that open a sentence before its subject: "Đồng thời, Phòng X phối hợp ...".
+SENTENCE_OPENERS = ("dong thoi", "ben canh do", "ngoai ra", "mat khac", "sau do", "truoc mat")
 # Paragraphs that are never tasks, wherever they are.
 NOT_TASK_OPENERS = ("can cu", "tren day la", "noi nhan")
 # Last words of a line after which the sentence goes on (as written, lower case).
@@ -322,7 +325,7 @@ def full_line(lines: Sequence[Line]) -> int | None:
             return int(WRAP_FULL * width)
     evidence = sum(
         1
-        for a, b in zip(texts, texts[1:], strict=False)
+        for a, b in itertools.pairwise(texts)
         if len(a) >= WRAP_EVIDENCE_MIN
         and not re.search(r"[.;:!?…]\W*$", a)
         and b[:1].islower()
@@ -515,8 +518,14 @@ def read_roles(text: str, resolver: UnitResolver) -> _Roles:
             roles.support += _support_after(text, toks, k + 2, resolver)
         elif roles.explicit and b < k:
             roles.support += _units_ending_at(text, toks, k, resolver)
-    # "X báo cáo ..." : units at the very start, followed by a verb
-    spans, end = read_units(toks, 0, resolver)
+    # "X báo cáo ..." : units at the very start (after "Đồng thời," & co.), followed by a verb
+    first = 0
+    for opener in SENTENCE_OPENERS:
+        n_words = len(opener.split())
+        if _phrase_is(toks, 0, opener) and n_words < n and "," in toks[n_words].gap:
+            first = n_words
+            break
+    spans, end = read_units(toks, first, resolver)
     if spans and end < n and stop_at(toks, end):
         roles.subject = _spans_text(text, toks, spans)
     roles.support = list(dict.fromkeys(roles.support))
@@ -646,6 +655,7 @@ class BodyReader:
         stack: list[_Frame] = [_Frame(None, None, heading=True)]
         in_body = False
         done = False
+        loose: list[Item] = []  # paragraphs outside any list, for a letter without one
         for pos, item in enumerate(items):
             if item.table is not None:
                 self._table(item, stack)
@@ -665,6 +675,7 @@ class BodyReader:
             ):
                 item.mtype = "plain"  # "Phòng Văn hóa - Xã hội:" on a line of its own
             if item.mtype is None and not in_body:
+                loose.append(item)
                 if item.text.rstrip().endswith(":") or _addressed(item.text, self.resolver):
                     found = _addressed(item.text, self.resolver)
                     if found:
@@ -676,6 +687,7 @@ class BodyReader:
                 in_body = True
             if item.mtype is None:
                 if _closing(item.text):
+                    loose.append(item)
                     if CLOSING_END.search(item.text):
                         done = True
                     continue
@@ -687,9 +699,29 @@ class BodyReader:
             stack.append(frame)
             if CLOSING_END.search(item.text) and _closing(item.text):
                 done = True
+        if not in_body and not any(f.drafts for f in stack):
+            self._letter(loose, stack[0])
         while len(stack) > 1:
             self._finish(stack.pop(), stack)
         self._finish(stack[0], [])
+
+    def _letter(self, paragraphs: Sequence[Item], root: _Frame) -> None:
+        """A letter with no list: each paragraph that gives a unit work is a task
+        ("Đề nghị Phòng Văn hóa - Xã hội tuyên truyền ...; hoàn thành trước ngày 20/12./.")."""
+        for item in paragraphs:
+            text = CLOSING_END.sub(".", item.text).strip()
+            f = fold(text)
+            if _preamble(text) or any(c in f for c in CLOSING_ANY):
+                continue
+            if any(f.startswith(c) for c in CLOSING_START) or text.endswith(":"):
+                continue
+            roles = read_roles(text, self.resolver)
+            addressed = [p for p in _addressed(text, self.resolver) if not is_vague(p)]
+            if addressed:  # "UBND phường đề nghị Phòng X ..."
+                roles.explicit = addressed
+            subject = [p for p in roles.subject if not is_vague(p)]
+            if roles.explicit or subject:
+                self._task(text, item.line_no, [root], root, roles=roles)
 
     def _plain_heading(self, item: Item, items: Sequence[Item], pos: int) -> bool:
         """An unmarked line that heads the items after it: "Phòng Văn hóa - Xã hội:", or an

@@ -603,11 +603,11 @@ class _Tick:
         if i < 0:
             return
         occ = info.occurrences[i]
-        if occ.nominal in done or self.utc(occ.due) < created - 2 * self.policy.catchup_within:
+        if occ.nominal in done or self.utc(occ.due) < created - self.policy.catchup_within:
             return
         catchup_day = self.catchup_day(created)
         catchup_slot = self.utc(catchup_day)
-        if catchup_slot < self.lo_utc and occ.steps[-1][0] < self.lo_utc:
+        if catchup_slot < self.lo_utc:
             return
         if i + 1 < len(info.occurrences) and info.first_slots[i + 1] <= catchup_slot:
             return

@@ -136,6 +136,15 @@ class OutboxStore:
                 .values(claimed_until=None, attempts=m.Outbox.attempts - 1)
             )
 
+    async def defer(self, row_id: int, not_before: datetime) -> None:
+        """Puts a claimed row back for later without counting an attempt (pacing)."""
+        async with self.sessions.begin() as s:
+            await s.execute(
+                update(m.Outbox)
+                .where(m.Outbox.id == row_id)
+                .values(not_before=not_before, claimed_until=None, attempts=m.Outbox.attempts - 1)
+            )
+
     async def sent(self, row_id: int, at: datetime) -> None:
         async with self.sessions.begin() as s:
             await s.execute(

@@ -557,6 +557,21 @@ def test_decision_with_an_attached_plan() -> None:
     assert p.unknown_units == ()
 
 
+def test_letter_without_a_list() -> None:
+    p = parse_directive((DATA / "cong-van-mot-doan.txt").read_text(), units=UNITS)
+    assert (p.kind, p.number, p.subject) == (
+        "cong_van",
+        "77/UBND-VP",
+        "V/v báo cáo số liệu hồ sơ trực tuyến",
+    )
+    assert p.addressees == ("Trung tâm Phục vụ hành chính công phường",)
+    # "UBND phường đề nghị Trung tâm ..." and "Đồng thời, Phòng Văn hóa - Xã hội phối hợp ..."
+    assert rows(p) == [
+        (8, ("TTPVHCC",), (), date(2025, 12, 5), None),
+        (9, ("VHXH",), (), None, "weekly"),
+    ]
+
+
 def _docx_bytes() -> bytes:
     import docx
 
@@ -738,7 +753,7 @@ def _signature(p: ParsedDirective) -> list[tuple[object, ...]]:
     ]
 
 
-@pytest.mark.parametrize("width", [80, 90, 110])
+@pytest.mark.parametrize("width", [80, 90, 100, 120])
 def test_hard_wrapped_lines_give_the_same_tasks(width: int) -> None:
     if not SAMPLES:
         pytest.skip("no samples")

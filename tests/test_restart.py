@@ -60,6 +60,7 @@ def _env(db: Path, tg: FakeTelegram) -> dict[str, str]:
         "TELEGRAM_API_BASE_URL": tg.url,
         "CHISO_START_AT": "2025-11-24T07:31:00+07:00",
         "CHISO_OUTBOX_LEASE": "2",
+        "CHISO_GROUP_INTERVAL": "0.05",
         "LOG_LEVEL": "WARNING",
     }
 

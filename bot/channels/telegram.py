@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+
+os.environ.setdefault("PTB_TIMEDELTA", "1")  # RetryAfter.retry_after as a timedelta
 from typing import Any
 
 from telegram import (
