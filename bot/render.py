@@ -6,18 +6,21 @@ import html
 import re
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*", re.S)
+# a mention of a person: @[Name](user:ID); Telegram renders a link that notifies the person
+_MENTION = re.compile(r"@\[([^\]\n]+)\]\(user:(\d+)\)")
 _CODE = re.compile(r"`([^`\n]+)`")
 
 
 def to_html(text: str) -> str:
     """Telegram HTML: escape, then **bold** -> <b>, `code` -> <code>."""
     escaped = html.escape(text, quote=False)
+    escaped = _MENTION.sub(r'<a href="tg://user?id=\2">\1</a>', escaped)
     escaped = _BOLD.sub(r"<b>\1</b>", escaped)
     return _CODE.sub(r"<code>\1</code>", escaped)
 
 
 def to_plain(text: str) -> str:
-    return _CODE.sub(r"\1", _BOLD.sub(r"\1", text))
+    return _MENTION.sub(r"@\1", _CODE.sub(r"\1", _BOLD.sub(r"\1", text)))
 
 
 def split_text(text: str, limit: int) -> list[str]:

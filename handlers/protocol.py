@@ -68,7 +68,8 @@ class Image:
 
 @dataclass
 class Reply:
-    """Text with light markup: **bold** only; channels render or strip it."""
+    """Text with light markup, rendered or stripped by each channel: **bold**, `code`, and
+    @[Name](user:ID) to mention a person by their id on the chat's channel."""
 
     text: str
     buttons: list[list[Button]] = field(default_factory=list)

@@ -607,7 +607,7 @@ class _Tick:
             return
         catchup_day = self.catchup_day(created)
         catchup_slot = self.utc(catchup_day)
-        if catchup_slot < self.lo_utc:
+        if catchup_slot < self.lo_utc and occ.steps[-1][0] < self.lo_utc:
             return
         if i + 1 < len(info.occurrences) and info.first_slots[i + 1] <= catchup_slot:
             return

@@ -99,7 +99,7 @@ class ReminderScheduler:
                 due, task, chats[task.ward_id], people[task.ward_id]
             ):
                 _ = translator("vi")
-                reply = reminder(due, task, _)
+                reply = reminder(due, task, _, self._mentions(channel, task, people[task.ward_id]))
                 result.append(
                     Planned(
                         key=f"{due.key}:{channel}:{chat_id}",
@@ -118,6 +118,19 @@ class ReminderScheduler:
                     )
                 )
         return result
+
+    @staticmethod
+    def _mentions(channel: str, task: TaskRec, people: list[Any]) -> str:
+        """The members of the task's lead departments, mentioned where the channel can."""
+        if channel != "telegram":
+            return ""
+        leads = {u.department for u in task.leads if u.department}
+        names = [
+            f"@[{p.name}](user:{p.telegram_id})"
+            for p in people
+            if p.telegram_id and leads & set(p.departments)
+        ]
+        return " ".join(names)
 
     @staticmethod
     def _targets(

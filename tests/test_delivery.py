@@ -100,3 +100,10 @@ async def test_group_messages_are_spaced(bot: Bot) -> None:
     times = [m.timestamp for m in bot.tg.messages_to(DEPT_GROUP)]
     gaps = [b - a for a, b in itertools.pairwise(times)]
     assert all(gap >= 2.5 for gap in gaps), gaps  # about 20 a minute at most
+
+
+async def test_a_reminder_mentions_members_as_telegram_links(bot: Bot) -> None:
+    await _enqueue(bot, ("m:1", DEPT_GROUP, "Việc #1 — @[Nguyễn Thị Lan](user:700000004)"))
+    sent = await bot.tg.wait_for(lambda m: m.chat_id == DEPT_GROUP, timeout=10)
+    assert sent.parse_mode == "HTML"
+    assert '<a href="tg://user?id=700000004">Nguyễn Thị Lan</a>' in (sent.text or "")

@@ -122,6 +122,7 @@ async def test_weekly_report_and_plan_preview(app: App, clock: FixedClock) -> No
     preview = [p for p in await sched.due(monday) if p.step == "day"]
     assert [(p.chat_id, p.slot) for p in preview] == [(DEPT_CHAT, monday)]
     assert "thứ Hai hằng tuần" in preview[0].text
+    assert "@[Nguyễn Thị Lan](user:700000004)" in preview[0].text  # the department's member
     assert await rows(app) == []  # a preview writes nothing
     clock.set(monday)
     assert await sched.tick() >= 1
