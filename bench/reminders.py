@@ -207,7 +207,7 @@ def main() -> None:
     timed, traced = runs["timed"], runs["traced"]
     print(
         f"tick at {AT.isoformat()}: {timed['tasks']} open tasks loaded (of {timed['tasks_all']}; "
-        f"the others' deadlines are past the horizon), {timed['due']} steps due"
+        f"the rest can have no step due yet), {timed['due']} steps due"
     )
     print(f"  steps: {timed['steps']}")
     print(

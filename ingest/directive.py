@@ -11,9 +11,10 @@ Nothing here reads the clock: deadlines without a year take the directive's date
 `reference` the caller passes; without either they stay unresolved (deadline None, the phrase
 kept in deadline_text).
 
-The parts live in: directive_header (header, Nơi nhận, signature), directive_body (sections and
-tasks), directive_tables (task tables), directive_units (names of units and the ward's codes),
-deadlines (deadline and rhythm phrases).
+The parts live in: directive_header (header), directive_foot (Nơi nhận, signature),
+directive_items (lines joined into items), directive_body (sections and tasks), directive_roles
+(who a sentence gives work to), directive_tables (task tables), directive_units (names of units
+and the ward's codes), deadlines (deadline and rhythm phrases).
 """
 
 from __future__ import annotations
@@ -25,15 +26,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ingest.directive_body import BodyReader, Task
-from ingest.directive_header import (
-    clean_lines,
-    kind_from_self_reference,
-    parse_foot,
-    parse_header,
-)
+from ingest.directive_foot import parse_foot
+from ingest.directive_header import clean_lines, kind_from_self_reference, parse_header
 from ingest.directive_units import Assignee, Unit, UnitResolver
 from ingest.score_text import read_score_text
 from ingest.snapshot_draft import ScoreReadError, SnapshotDraft, draft_to_dict
+from ingest.textnorm import fold
 from ingest.ward_config import WardConfig
 
 __all__ = [
@@ -88,8 +86,12 @@ def _score_day(text: str, date: dt.date | None) -> dt.date | None:
     return latest
 
 
+# Score figures are looked for only when the text quotes some ("94,72 điểm", "xếp hạng 80/114").
+_SCORE_HINT = re.compile(r"\d\s*(?:/\s*\d+\s*)?diem\b|xep hang|dung thu \d|tong diem")
+
+
 def _snapshot(text: str, day: dt.date | None) -> tuple[SnapshotDraft, ...] | None:
-    if day is None:
+    if day is None or not _SCORE_HINT.search(fold(text)):
         return None
     try:
         drafts = read_score_text(text, today=day)

@@ -1,11 +1,8 @@
 """The body of a directive: sections, the units they address, and the tasks under them.
 
 Steps:
-1. Lines are joined into items. An item starts at a marker ("1.", "1.1.", "II.", "a)", "(1)",
-   "-", "–", "•", "+", "Điều 2.") or after a line that ends a sentence and is followed by a
-   capital; a line that goes on in lower case, after a comma or a hyphen, after a function word
-   ("của", "và" ...), or after a line that reaches the document's wrap width (PDF and Word hard
-   wraps, blank lines between wrapped lines) continues the item. Table rows are never joined.
+1. Lines are joined into items (directive_items): one list item or paragraph each, whatever the
+   hard wraps of a PDF or Word file; a task table is one item.
 2. Items are nested by marker type (the first type seen is the outermost). A heading names
    units ("3. Phòng Văn hóa - Xã hội", "1.1. Giao Sở Xây dựng", "2. Công chức Văn phòng Đảng
    ủy- Nội vụ: <task on the same line>"), a topic ("1. Về dữ liệu"), or a part that holds no
@@ -14,9 +11,10 @@ Steps:
    paragraphs under a unit. Not tasks: the preamble (before the first marker), introductions
    ending with ":" ("... thực hiện tốt các nội dung sau:"), the closing ("./.", "chịu trách
    nhiệm trước Chủ tịch", "nghiêm túc triển khai"), "Nơi nhận" and the signature.
-4. Each task's lead: "Giao X ..." or "X chủ trì" in its sentence, else the units of its section,
-   else a unit at the start of its sentence ("Ban Quản lý ... báo cáo ..."), else the units the
-   preamble addresses ("yêu cầu các phòng, đơn vị ..."). Support: "chủ trì, phối hợp (với) Y, Z"
+4. Each task's lead (directive_roles): "Giao X ...", "Đề nghị X ..." or "X chủ trì" in its
+   sentence, else the units of its section, else a unit at the start of its sentence ("Ban Quản
+   lý ... báo cáo ..."), else the units the preamble addresses ("yêu cầu các phòng, đơn vị ..."),
+   else the "Kính gửi" list. Support: "chủ trì, phối hợp (với) Y, Z", "X chủ trì, Y phối hợp"
    and a task that begins with "Phối hợp với Y". "Các phòng, đơn vị chuyên môn" means every
    professional department (minus a department the task names as support).
 5. Deadlines come from ingest.deadlines. A paragraph that only gives a time ("Thời gian hoàn
@@ -84,6 +82,8 @@ NONTASK_HEADINGS = (
 )
 # Headings of parts that hold tasks (they override a non-task parent).
 TASK_HEADINGS = ("nhiem vu", "giai phap", "to chuc thuc hien", "phan cong", "trach nhiem")
+# A list in the preamble that only gives the legal bases ("- Luật Tổ chức chính quyền ...;").
+LEGAL_BASES = ("can cu", "luat ", "nghi dinh", "thong tu", "nghi quyet so", "quyet dinh so")
 # Paragraphs that are never tasks, wherever they are.
 NOT_TASK_OPENERS = ("can cu", "tren day la", "noi nhan")
 MAX_HEADING_WORDS = 22
@@ -190,13 +190,12 @@ class BodyReader:
                 item.mtype = "plain"  # "Phòng Văn hóa - Xã hội:" on a line of its own
             if item.mtype is None and not in_body:
                 loose.append(item)
-                if item.text.rstrip().endswith(":") or addressed(item.text, self.resolver):
-                    found = addressed(item.text, self.resolver)
-                    if found:
-                        self.default_units = found
+                found = addressed(item.text, self.resolver)
+                if found:  # "Chủ tịch UBND phường yêu cầu các phòng, đơn vị ..."
+                    self.default_units = found
                 continue
             if item.mtype is not None and not in_body:
-                if any(f.startswith(w) for w in ("can cu", "luat ", "nghi dinh", "thong tu")):
+                if any(f.startswith(w) for w in LEGAL_BASES):
                     continue  # a list of legal bases in the preamble
                 in_body = True
             if item.mtype is None:

@@ -1,7 +1,8 @@
 """The parts of an administrative document around its body: header, recipients, signature.
 
-Header (top of the document, any order; a two-column header flattened onto one line with " | ",
-a tab or wide spaces is split back into its columns):
+Header (top of the document, in any order; a two-column header flattened onto one line, e.g.
+"Số: 12/UBND-VP      Hòa Phong, ngày 15 tháng 11 năm 2025", is read piece by piece: the motto is
+taken out, then the number, then the place and date):
 - issuer: the upper-case lines above the number ("ỦY BAN NHÂN DÂN" / "PHƯỜNG HÒA THẮNG" ->
   "UBND phường Hòa Thắng"; "UBND TỈNH LÀO CAI" / "VĂN PHÒNG" -> "Văn phòng UBND tỉnh Lào Cai");
 - number: "Số: 4085/UBND-ĐT" -> "4085/UBND-ĐT"; a draft's "Số:    /UBND" -> "/UBND";
@@ -11,8 +12,7 @@ a tab or wide spaces is split back into its columns):
   ("CHỈ THỊ" / "Về việc ..."); kind: the title, else the number's symbol ("/KH-" -> ke_hoach),
   else "V/v" (công văn), else the document's words about itself ("công văn này");
 - addressees: the "Kính gửi:" list.
-Foot: "Nơi nhận:" list (copies; "Như trên" and "Lưu: ..." left out) and the signature block
-("TM. ỦY BAN NHÂN DÂN" / "KT. CHỦ TỊCH" / "PHÓ CHỦ TỊCH" then the name).
+"Nơi nhận" and the signature are read by directive_foot.
 
 `clean_lines` is the first step for every part of the directive reader: markdown marks removed,
 tabs turned into " | " column separators, line numbers kept. Vocabulary is in the block below.
@@ -100,26 +100,6 @@ BODY_OPENERS = (
 )
 # Signature capacities (upper case in the document).
 SIGN_PREFIX = re.compile(r"^(?:TM|KT|TL|TUQ|Q|Q\.)\s*\.\s*\S")
-CAPACITIES = (
-    "chu tich",
-    "pho chu tich",
-    "chanh van phong",
-    "pho chanh van phong",
-    "giam doc",
-    "pho giam doc",
-    "truong phong",
-    "pho truong phong",
-    "truong ban",
-    "pho truong ban",
-    "bi thu",
-    "pho bi thu",
-    "thu truong",
-    "chu tich ubnd",
-    "pho chu tich ubnd",
-    "uy ban nhan dan",
-    "van phong",
-)
-SIGNATURE_NOISE = ("da ky", "ky", "ky ten", "ky, ghi ro ho ten", "ky ten, dong dau", "chu ky")
 # Administrative words kept in lower case when an upper-case issuer is rewritten.
 ADMIN_WORDS = (
     "thanh pho",
@@ -159,16 +139,9 @@ class Header:
     end: int = 0  # index into the lines where the body starts
 
 
-@dataclass
-class Foot:
-    copies: list[str] = field(default_factory=list)
-    signer: str | None = None
-    signer_title: str | None = None
-    stop: int | None = None  # index of the first line of "Nơi nhận" or the signature
-    resume: int | None = None  # index after the signature (an appendix may follow)
-
-
 _MD_TABLE_RULE = re.compile(r"^\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
+
+
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\ufeff\u00ad]")
 
 
@@ -228,7 +201,7 @@ def _fold_same_length(text: str) -> str:
     return "".join(out)
 
 
-def _is_upper(text: str) -> bool:
+def is_upper(text: str) -> bool:
     letters = [c for c in text if c.isalpha()]
     return bool(letters) and all(c.isupper() for c in letters)
 
@@ -238,7 +211,11 @@ _DATE = re.compile(
     r"năm\s*(?P<y>\d{4}|[\s.…_]*)",
     re.IGNORECASE,
 )
+
+
 _NUMBER = re.compile(r"^Số\s*[:.]?\s*(?P<rest>.*)$")
+
+
 _NUMBER_TOKEN = re.compile(r"[\w.&…\-]*/\s*[\w.&/\-]+|[\w.&\-]*\d[\w.&/\-]*", re.UNICODE)
 
 
@@ -304,7 +281,7 @@ def _title_case(text: str) -> str:
 
 def _issuer_part(text: str) -> str:
     """'ỦY BAN NHÂN DÂN' -> 'UBND'; 'PHƯỜNG HÒA THẮNG' -> 'phường Hòa Thắng'."""
-    if not _is_upper(text):
+    if not is_upper(text):
         return text
     words = text.split()
     f = fold(text)
@@ -394,16 +371,12 @@ def parse_header(lines: list[Line]) -> Header:
                 jump = _addressees(lines, i, seg, head)
                 continue
             title = f.rstrip(" :")
-            if (
-                title in KIND_TITLES
-                and (_is_upper(seg) or len(segments) == 1)
-                and head.kind is None
-            ):
+            if title in KIND_TITLES and (is_upper(seg) or len(segments) == 1) and head.kind is None:
                 head.kind = KIND_TITLES[title]
                 jump = _title_block(lines, i + 1, head)
                 continue
             if (
-                _is_upper(seg)
+                is_upper(seg)
                 and head.number is None
                 and head.date_text is None
                 and head.kind is None
@@ -465,7 +438,7 @@ def _addressees(lines: list[Line], i: int, seg: str, head: Header) -> int:
     inline = inline.strip()
     if inline:
         for part in re.split(r"\s*;\s*", inline):
-            _add_recipient(head.addressees, part)
+            add_recipient(head.addressees, part)
     j = i + 1
     last = ""
     while j < len(lines):
@@ -483,7 +456,7 @@ def _addressees(lines: list[Line], i: int, seg: str, head: Header) -> int:
                 j += 1
                 continue
             break
-        _add_recipient(head.addressees, text)
+        add_recipient(head.addressees, text)
         last = text
         j += 1
     return j
@@ -504,7 +477,7 @@ def _clean_item(text: str) -> str:
     return re.sub(r"\s+", " ", item)
 
 
-def _add_recipient(out: list[str], text: str) -> None:
+def add_recipient(out: list[str], text: str) -> None:
     item = _clean_item(text)
     if not item:
         return
@@ -527,8 +500,8 @@ def _title_block(lines: list[Line], j: int, head: Header) -> int:
         if len(text) > 250 or _stops_subject(text) or SIGN_PREFIX.match(text):
             break
         if upper is None:
-            upper = _is_upper(text)
-        elif _is_upper(text) != upper:
+            upper = is_upper(text)
+        elif is_upper(text) != upper:
             break
         if parts and re.search(r"[.;]$", parts[-1]):
             break
@@ -538,133 +511,3 @@ def _title_block(lines: list[Line], j: int, head: Header) -> int:
     if parts:
         head.subject = re.sub(r"\s+", " ", " ".join(parts)).strip()
     return last
-
-
-# --- foot ------------------------------------------------------------------------------------
-
-
-def _capacity(text: str) -> bool:
-    text = text.strip()
-    if not text or not _is_upper(text):
-        return False
-    if SIGN_PREFIX.match(text):
-        return True
-    return fold(text).rstrip(" :") in CAPACITIES
-
-
-def _split_capacity(text: str) -> tuple[str, str | None]:
-    """'- Như trên; KT. CHỦ TỊCH' -> ('- Như trên;', 'KT. CHỦ TỊCH')."""
-    m = re.search(r"(?:^|\s)((?:TM|KT|TL|TUQ)\s*\.\s*[^\s].*)$", text)
-    if m and _is_upper(m.group(1)):
-        return text[: m.start(1)].rstrip(" |"), m.group(1).strip()
-    for seg in reversed(re.split(r"\s+\|\s+|\s{3,}", text)):
-        if seg is not text and _capacity(seg) and seg != text:
-            return text[: text.rfind(seg)].rstrip(" |"), seg
-    return text, None
-
-
-def _name_like(text: str) -> bool:
-    text = text.strip()
-    words = text.split()
-    if not 2 <= len(words) <= 7 or len(text) > 50:
-        return False
-    if any(ch.isdigit() for ch in text) or re.search(r"[:;/()\[\]]", text):
-        return False
-    if _capacity(text):
-        return False
-    return all(w[:1].isupper() for w in words)
-
-
-_LIST_ITEM = re.compile(r"^[-–+•]\s*")
-
-
-def parse_foot(lines: list[Line], start: int) -> Foot:
-    """Nơi nhận and the signature, looked for from line index `start`.
-
-    Either may come first, and in a flattened two-column layout they share lines
-    ("- Như trên; | KT. CHỦ TỊCH"): capacities are taken from any column, list items from
-    the "Nơi nhận" column, and the name is the first name-like line after the capacities.
-    """
-    foot = Foot()
-    titles: list[str] = []
-    in_copies = False
-    i = start
-    n = len(lines)
-    gap = 0
-    while i < n:
-        text = lines[i].text
-        if not text:
-            i += 1
-            gap += 1
-            if titles and gap > 14:
-                break
-            continue
-        gap = 0
-        rest, cap = ("", text) if _capacity(text) else _split_capacity(text)
-        rest = rest.strip(" |")
-        columns = re.split(r"\s+\|\s+|\s{3,}", rest)
-        if titles and len(columns) > 1 and _name_like(columns[-1]):
-            # "- Lưu: VT.            Trần Văn Minh": the name beside the last list item
-            if in_copies and _LIST_ITEM.match(columns[0]):
-                _add_recipient(foot.copies, columns[0])
-            foot.signer = re.sub(r"\s+", " ", columns[-1]).strip()
-            foot.resume = i + 1
-            break
-        f = fold(rest)
-        if f.startswith(COPIES_LABEL):
-            foot.stop = i if foot.stop is None else min(foot.stop, i)
-            in_copies = True
-            inline = re.sub(r"\(.*?\)", "", rest.split(":", 1)[1] if ":" in rest else "")
-            if inline.strip():
-                _add_recipient(foot.copies, inline)
-        elif rest and in_copies and _LIST_ITEM.match(rest):
-            _add_recipient(foot.copies, rest)
-        elif rest and titles and not cap:
-            if f.strip("()[] .") in SIGNATURE_NOISE:
-                pass
-            elif _name_like(rest):
-                foot.signer = re.sub(r"\s+", " ", rest).strip()
-                foot.resume = i + 1
-                break
-            elif not in_copies or not _LIST_ITEM.match(rest):
-                foot.resume = i
-                break
-        elif rest:
-            in_copies = False
-        if cap is not None:
-            titles.append(re.sub(r"\s+", " ", cap).strip())
-            foot.stop = i if foot.stop is None else min(foot.stop, i)
-        i += 1
-    foot.signer_title = " / ".join(titles) or None
-    if foot.stop is not None and foot.resume is None:
-        foot.resume = i
-    # a "Nơi nhận" list written after the signature
-    k = foot.resume if foot.resume is not None else n
-    while k < n and not lines[k].text:
-        k += 1
-    if k < n and fold(lines[k].text).startswith(COPIES_LABEL):
-        foot.resume = _copies(lines, k, foot)
-    return foot
-
-
-def _copies(lines: list[Line], i: int, foot: Foot) -> int:
-    text = lines[i].text
-    rest, _cap = _split_capacity(text)
-    inline = rest.split(":", 1)[1] if ":" in rest else ""
-    inline = re.sub(r"\(.*?\)", "", inline).strip()
-    if inline:
-        _add_recipient(foot.copies, inline)
-    j = i + 1
-    while j < len(lines):
-        t = lines[j].text
-        if not t:
-            if j + 1 < len(lines) and _LIST_ITEM.match(lines[j + 1].text):
-                j += 1
-                continue
-            break
-        if not _LIST_ITEM.match(t):
-            break
-        item, _cap = _split_capacity(t)
-        _add_recipient(foot.copies, item)
-        j += 1
-    return j

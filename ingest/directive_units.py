@@ -15,8 +15,9 @@ the words may come in another order ("Văn phòng UBND và HĐND" = "Văn phòng
 `is_professional_group` recognises "các phòng, đơn vị chuyên môn" and its spellings, which mean
 every professional department at once.
 
-The vocabulary is data in the block below: folded forms, except the few short words whose folded
-form is ambiguous ("sở"/"số", "tổ"/"tờ", "đội"/"đối"), which are checked as written.
+The vocabulary is data in the block below: folded forms, except where folding would be ambiguous:
+the short head words ("sở"/"số", "tổ"/"tờ", "đội"/"đối") and the stop words ("thì"/"thị",
+"để"/"đề", "lập"/"lấp") are checked as written (lower case, one tone placement: "hoá" = "hóa").
 """
 
 from __future__ import annotations
@@ -457,9 +458,6 @@ class UnitResolver:
             return True
         return t.f in LIST_SEPARATORS or bool(stop_at(toks, j))
 
-    def is_group(self, written: str) -> bool:
-        return is_professional_group(written)
-
 
 def _strip_prefix(key: tuple[str, ...]) -> tuple[str, ...]:
     for prefix in sorted(PREFIXES, key=lambda p: -len(p.split())):
@@ -534,10 +532,10 @@ def _generic_end(toks: Sequence[Tok], k: int, head: int, resolver: UnitResolver)
             break
         if _comma(t.gap):
             kind = t.word[:1].islower() and vn_lower(t.word) in GROUP_NOUNS
-            if kind and (toks[k].f == "cac" or unit_at(toks, j, resolver) is None):
+            if kind and (toks[k].f == "cac" or not starts_unit(toks, j, resolver)):
                 j, listed = j + 1, True  # "các xã, phường có ...", "các phòng, đơn vị ..."
                 continue
-            if unit_at(toks, j, resolver) is not None or stop_at(toks, j):
+            if starts_unit(toks, j, resolver) or stop_at(toks, j):
                 break
             piece = _piece_end(toks, j)
             if piece - j <= 4 and _capital(t):
@@ -548,7 +546,7 @@ def _generic_end(toks: Sequence[Tok], k: int, head: int, resolver: UnitResolver)
             if toks[j - 1].f in HDND_UBND and j + 1 < n and toks[j + 1].f in HDND_UBND:
                 j += 2
                 continue
-            if j + 1 >= n or unit_at(toks, j + 1, resolver) is not None or stop_at(toks, j + 1):
+            if j + 1 >= n or starts_unit(toks, j + 1, resolver) or stop_at(toks, j + 1):
                 break
             piece = _piece_end(toks, j + 1)
             if piece - (j + 1) <= 3 and (_capital(toks[j + 1]) or (listed and piece - j <= 3)):
@@ -570,6 +568,11 @@ def _piece_end(toks: Sequence[Tok], j: int) -> int:
             break
         e += 1
     return e
+
+
+def starts_unit(toks: Sequence[Tok], k: int, resolver: UnitResolver) -> bool:
+    """Whether a unit's name starts at k (without reading to its end)."""
+    return k < len(toks) and (resolver.alias_end(toks, k) is not None or head_at(toks, k) > 0)
 
 
 def unit_at(toks: Sequence[Tok], k: int, resolver: UnitResolver) -> int | None:

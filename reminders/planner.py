@@ -291,11 +291,8 @@ def _workdays(calendar: WorkCalendar, around: date) -> _Workdays:
 # --- schedules --------------------------------------------------------------------------------
 
 
-def occurrences(
-    rule: _RuleKey, wd: _Workdays | WorkCalendar, start: date, end: date
-) -> list[tuple[date, date]]:
+def _occurrences(rule: _RuleKey, w: _Workdays, start: date, end: date) -> list[tuple[date, date]]:
     """(nominal date, due day) of a rule's occurrences with the nominal date in [start, end]."""
-    w = wd if isinstance(wd, _Workdays) else _workdays(wd, start)
     found: list[tuple[date, date]] = []
     kind = rule[0]
     if kind == "weekday":
@@ -332,11 +329,10 @@ def occurrences(
     return found
 
 
-def occurrence_steps(
-    rule: _RuleKey, due: date, policy: Policy, wd: _Workdays | WorkCalendar
+def _occurrence_steps(
+    rule: _RuleKey, due: date, policy: Policy, w: _Workdays
 ) -> list[tuple[str, date, str]]:
     """(step, day, audience) of one occurrence of a recurring task, in order."""
-    w = wd if isinstance(wd, _Workdays) else _workdays(wd, due)
     steps: list[tuple[str, date, str]] = []
     if rule[0] not in ("weekday", "week"):
         for n in _counts(policy.recurring_before):
@@ -359,7 +355,8 @@ def occurrence_to_close(
     if rule is None:
         return None
     done_set = set(done) | task.done_occurrences
-    found = occurrences(rule, calendar, on - timedelta(days=400), on + timedelta(days=400))
+    w = _workdays(calendar, on)
+    found = _occurrences(rule, w, on - timedelta(days=400), on + timedelta(days=400))
     past = [nominal for nominal, due in found if due <= on]
     if past and past[-1] not in done_set:
         return past[-1]
@@ -572,10 +569,10 @@ class _Tick:
         end = self.at.date() + timedelta(days=reach)
         built: list[_Occurrence] = []
         in_window: list[tuple[_Occurrence, Step]] = []
-        for nominal, due in occurrences(key, wd, start, end):
+        for nominal, due in _occurrences(key, wd, start, end):
             day_off = not wd.is_working(nominal)
             steps: list[tuple[datetime, Step | None]] = []
-            for step, day, audience in occurrence_steps(key, due, p, wd):
+            for step, day, audience in _occurrence_steps(key, due, p, wd):
                 tmpl = (
                     self.template(nominal, step, day, audience, due, day_off)
                     if day in self.window_set
@@ -636,8 +633,12 @@ def plan(
 ) -> list[Due]:
     """The steps of open tasks whose slot is in [at - lookback, at], grouped by task.
 
-    `at` must be aware (any zone). Calls with the same policy, calendar, zone, `at` and
-    `lookback` (one call per ward at a tick) share their per-tick work.
+    `at` must be aware (any zone). A scheduler that remembers its last tick can pass
+    `lookback=min(at - last_tick, 7 days)` (plus a little overlap): the result is then only
+    what is new, and plan() returns at once when no office slot lies in the window. Calls with
+    the same policy, calendar, zone, `at` and `lookback` (say one call per ward at a tick)
+    share their per-tick work. The cyclic garbage collector is paused during the call (it only
+    allocates small acyclic objects) and restored after.
     """
     if at.tzinfo is None:
         raise ValueError("plan() needs an aware datetime")
@@ -684,9 +685,7 @@ __all__ = [
     "Policy",
     "Step",
     "deadline_horizon",
-    "occurrence_steps",
     "occurrence_to_close",
-    "occurrences",
     "parse_recurrence",
     "plan",
 ]

@@ -29,7 +29,8 @@ from store.repo import Repo
 from store.tasks import TaskStore
 
 log = logging.getLogger(__name__)
-LOOKBACK = timedelta(days=7)
+LOOKBACK = timedelta(days=7)  # the longest downtime made up for
+TICK_OVERLAP = timedelta(minutes=2)  # a tick also looks this far behind the previous one
 
 
 @dataclass(frozen=True)
@@ -61,9 +62,10 @@ class ReminderScheduler:
         self.repo, self.tasks, self.outbox = repo, tasks, outbox
         self.clock, self.calendar, self.on_outbox = clock, calendar, on_outbox
         self._scheduler: AsyncIOScheduler | None = None
+        self._last_tick: datetime | None = None
 
-    async def due(self, at: datetime) -> list[Planned]:
-        """Every message due at `at` (nothing is written)."""
+    async def due(self, at: datetime, lookback: timedelta = LOOKBACK) -> list[Planned]:
+        """Every message whose slot is in [at - lookback, at] (nothing is written)."""
         wards = {w.id: w for w in await self.repo.wards()}
         policies = {w.id: policy_from(w.reminder_policy) for w in wards.values()}
         async with self.repo.sessions() as s:
@@ -78,11 +80,11 @@ class ReminderScheduler:
         dues: list[Due] = []
         for ward_id, ward_tasks in by_ward.items():
             if ward_id in policies:
-                dues += plan(ward_tasks, policies[ward_id], self.calendar, at, lookback=LOOKBACK)
+                dues += plan(ward_tasks, policies[ward_id], self.calendar, at, lookback=lookback)
         if not dues:
             return []
         recs = await self.tasks.by_ids(sorted({d.task_id for d in dues}))
-        snoozed = await self.tasks.snoozed(sorted(recs), at.date() - timedelta(days=LOOKBACK.days))
+        snoozed = await self.tasks.snoozed(sorted(recs), (at - lookback).date())
         chats: dict[int, list[ChatRec]] = {}
         people: dict[int, list[Any]] = {}
         result: list[Planned] = []
@@ -153,11 +155,26 @@ class ReminderScheduler:
         return list(dict.fromkeys(targets))
 
     async def tick(self) -> int:
-        """Plans and writes the due reminders; returns how many new outbox rows it wrote."""
+        """Plans and writes the due reminders; returns how many new outbox rows it wrote.
+
+        The first tick of a process looks back 7 days (making up for downtime; the outbox
+        keys drop what was already written), later ones only since the previous tick. After
+        downtime a task's chat gets only its newest step: older ones are recorded as skipped,
+        so a stale "3 days left" never arrives after "due today".
+        """
         now = self.clock.now()
-        planned = await self.due(now)
-        items = [
-            OutboxItem(
+        lookback = LOOKBACK
+        if self._last_tick is not None:
+            lookback = min(LOOKBACK, max(now - self._last_tick, timedelta(0)) + TICK_OVERLAP)
+        planned = await self.due(now, lookback)
+        newest: dict[tuple[int, str, str], datetime] = {}
+        for p in planned:
+            chat = (p.task_number + p.ward_id * 1_000_000, p.channel, p.chat_id)
+            newest[chat] = max(newest.get(chat, p.slot), p.slot)
+        send: list[OutboxItem] = []
+        skip: list[OutboxItem] = []
+        for p in planned:
+            item = OutboxItem(
                 key=p.key,
                 channel=p.channel,
                 chat_id=p.chat_id,
@@ -165,23 +182,11 @@ class ReminderScheduler:
                 ward_id=p.ward_id,
                 lane="reminder",
             )
-            for p in planned
-            if not p.snoozed
-        ]
-        skipped = [
-            OutboxItem(
-                key=p.key,
-                channel=p.channel,
-                chat_id=p.chat_id,
-                payload=p.payload,
-                ward_id=p.ward_id,
-                lane="reminder",
-            )
-            for p in planned
-            if p.snoozed
-        ]
-        added = await self.outbox.enqueue(items, now)
-        await self.outbox.enqueue(skipped, now, status="skipped")
+            chat = (p.task_number + p.ward_id * 1_000_000, p.channel, p.chat_id)
+            (skip if p.snoozed or p.slot < newest[chat] else send).append(item)
+        added = await self.outbox.enqueue(send, now)
+        await self.outbox.enqueue(skip, now, status="skipped")
+        self._last_tick = now
         if added:
             log.info("reminders: %d new at %s", added, now.isoformat(timespec="minutes"))
             if self.on_outbox:

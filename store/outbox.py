@@ -51,29 +51,35 @@ class OutboxStore:
         `status="skipped"` records keys that must never be sent (a snoozed reminder)."""
         if not items:
             return 0
+        rows = [
+            {
+                "key": item.key,
+                "ward_id": item.ward_id,
+                "lane": item.lane,
+                "channel": item.channel,
+                "chat_id": item.chat_id,
+                "payload": item.payload,
+                "status": status,
+                "attempts": 0,
+                "not_before": item.not_before or at,
+                "created_at": at,
+            }
+            for item in items
+        ]
         added = 0
         async with self.sessions.begin() as s:
             dialect = s.get_bind().dialect.name
             insert = pg_insert if dialect == "postgresql" else sqlite_insert
-            for item in items:
-                stmt = (
-                    insert(m.Outbox)
-                    .values(
-                        key=item.key,
-                        ward_id=item.ward_id,
-                        lane=item.lane,
-                        channel=item.channel,
-                        chat_id=item.chat_id,
-                        payload=item.payload,
-                        status=status,
-                        attempts=0,
-                        not_before=item.not_before or at,
-                        created_at=at,
-                    )
-                    .on_conflict_do_nothing(index_elements=["key"])
-                )
-                result = await s.execute(stmt)
-                added += getattr(result, "rowcount", 0) or 0
+            keys = [row["key"] for row in rows]
+            known: set[str] = set()
+            for start in range(0, len(keys), 500):
+                chunk = keys[start : start + 500]
+                known |= set(await s.scalars(select(m.Outbox.key).where(m.Outbox.key.in_(chunk))))
+            fresh = [row for row in rows if row["key"] not in known]
+            if fresh:
+                stmt = insert(m.Outbox).on_conflict_do_nothing(index_elements=["key"])
+                await s.execute(stmt, fresh)  # a race with another replica: the key wins once
+                added = len(fresh)
         return added
 
     async def claim(

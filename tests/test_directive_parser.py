@@ -830,6 +830,17 @@ def test_never_raises_on_shuffled_samples(which: int, seed: int) -> None:
     _check(parse_directive(text, units=UNITS), text)
 
 
+def test_long_lists_stay_fast_and_flat() -> None:
+    text = (
+        "1. "
+        + ", ".join(["Sở Xây dựng"] * 3000)
+        + "\n- Rà soát hồ sơ; hoàn thành trước 30/11/2025."
+    )
+    p = parse_directive(text, units=UNITS, reference=date(2025, 11, 1))
+    assert len(p.tasks) == 1 and p.tasks[0].deadline == date(2025, 11, 30)
+    assert p.unknown_units == ("Sở Xây dựng",)
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.binary(max_size=300), st.sampled_from(["a.docx", "a.pdf", "a.txt", "a.md", "a.doc"]))
 def test_extract_text_only_raises_document_error(data: bytes, name: str) -> None:
