@@ -65,6 +65,8 @@ def read(ward: WardRec, text: str, today: date) -> dict[str, Any]:
             tasks.append(task)
         code = entry.get("department_code")
         dept = ward.department(code) if code else None
+        if not entry.get("department"):
+            continue  # the document names no unit for this task: it has none yet
         task["units"].append(
             {
                 "role": entry.get("role") or "lead",
@@ -157,7 +159,8 @@ def _group_name(task: dict[str, Any], ward: WardRec, _: Translator) -> str:
     professional = {d.code for d in ward.departments if d.professional}
     if len(professional) > 1 and codes == professional and len(leads) == len(codes):
         return _("All professional departments")
-    return ", ".join(u["name"] for u in leads)
+    names = ", ".join(u["name"] for u in leads if u["name"])
+    return names or _("⚠ No department named (assign one with /sua N CODE)")
 
 
 def describe(data: dict[str, Any], ward: WardRec, _: Translator) -> list[str]:

@@ -208,6 +208,25 @@ async def list_tasks(ctx: Ctx, text: str, view: str = "all") -> Reply:
     return Reply("\n".join(lines), buttons=buttons)
 
 
+def _open_occurrence(ctx: Ctx, task: TaskRec) -> date | None:
+    """For a recurring task, the period a report made today closes; None otherwise."""
+    from reminders.planner import PlanTask, occurrence_to_close
+
+    if not task.recurrence:
+        return None
+    plan_task = PlanTask(
+        task.id,
+        task.number,
+        task.deadline,
+        task.recurrence,
+        task.status,
+        ctx.clock.now(),
+        None,
+        task.departments,
+    )
+    return occurrence_to_close(plan_task, ctx.services.calendar, ctx.clock.now().date())
+
+
 def can_close(ctx: Ctx, task: TaskRec) -> bool:
     person = ctx.person
     if person is None:
@@ -290,6 +309,27 @@ async def _close(
     if task is None or not can_close(ctx, task):
         return Reply(
             _("Task #{number} cannot be closed by you; nothing was changed.", number=number)
+        )
+    occurrence = _open_occurrence(ctx, task)
+    if occurrence is not None:  # a recurring duty: this period is done, the duty goes on
+        await ctx.tasks.close_occurrence(
+            ctx.ward.id,
+            number,
+            occurrence,
+            ctx.person.name,
+            ctx.clock.now(),
+            text,
+            file_name,
+            file_ref,
+        )
+        return Reply(
+            _(
+                "✅ Task #{number}: the report for {date} is recorded; the duty goes on "
+                "({rhythm}).",
+                number=number,
+                date=_.date(occurrence),
+                rhythm=recurrence_text(task.recurrence, _) or "",
+            )
         )
     done = await ctx.tasks.close(
         ctx.ward.id, number, ctx.person.name, ctx.clock.now(), text, file_name, file_ref

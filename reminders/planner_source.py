@@ -28,7 +28,8 @@ async def load_plan_tasks(
     step due: recurring ones, and one-off ones whose deadline is before that day.
     One row per task: the lead and the supporting departments' codes are aggregated in SQL
     (in unit order). A unit that is not a department of the ward is left out.
-    `done_occurrences` stays empty: the store does not record per-occurrence reports yet.
+    `done_occurrences` are the occurrences of recurring tasks reported done (task events
+    "occurrence_done", written by closing a recurring task for one period).
     """
     t, u, d = m.Task, m.TaskUnit, m.Department
     lead = case((u.role == "lead", d.code))
@@ -64,6 +65,7 @@ async def load_plan_tasks(
         query = query.where(or_(t.recurrence.is_not(None), t.deadline < deadline_before))
     connection = await session.connection()
     rows = (await connection.execute(query)).all()
+    done = await _done_occurrences(session, [r[0] for r in rows if r[4]])
     dates: dict[Any, date | None] = {None: None}
     times: dict[Any, datetime | None] = {None: None}
     paused = gc.isenabled()
@@ -79,7 +81,7 @@ async def load_plan_tasks(
                 times[created_at] if created_at in times else _time(times, created_at),  # type: ignore[arg-type]
                 times[closed_at] if closed_at in times else _time(times, closed_at),
                 _codes(lead_codes, support_codes),
-                frozenset(),
+                done.get(tid, frozenset()),
                 ward_id,
             )
             for (
@@ -98,6 +100,25 @@ async def load_plan_tasks(
     finally:
         if paused:
             gc.enable()
+
+
+async def _done_occurrences(
+    session: AsyncSession, recurring_ids: list[int]
+) -> dict[int, frozenset[date]]:
+    """Per recurring task, the occurrences (nominal dates) reported done."""
+    found: dict[int, set[date]] = {}
+    for start in range(0, len(recurring_ids), 5000):
+        chunk = recurring_ids[start : start + 5000]
+        rows = await session.execute(
+            select(m.TaskEvent.task_id, m.TaskEvent.detail).where(
+                m.TaskEvent.kind == "occurrence_done", m.TaskEvent.task_id.in_(chunk)
+            )
+        )
+        for task_id, detail in rows.all():
+            occurrence = (detail or {}).get("occurrence")
+            if occurrence:
+                found.setdefault(task_id, set()).add(date.fromisoformat(occurrence))
+    return {task_id: frozenset(days) for task_id, days in found.items()}
 
 
 def _date(memo: dict[Any, date | None], value: Any) -> date:

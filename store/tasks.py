@@ -271,6 +271,40 @@ class TaskStore:
             )
             return {row[0]: row[1] for row in rows.all() if row[1] is not None}
 
+    async def close_occurrence(
+        self,
+        ward_id: int,
+        number: int,
+        occurrence: date,
+        by: str,
+        at: datetime,
+        evidence_text: str | None,
+        evidence_file: str | None,
+        evidence_ref: str | None,
+    ) -> bool:
+        """Records one period of a recurring task done (the task stays open)."""
+        async with self.sessions.begin() as s:
+            row = await s.scalar(
+                select(m.Task).where(m.Task.ward_id == ward_id, m.Task.number == number)
+            )
+            if row is None or row.status != "open":
+                return False
+            s.add(
+                m.TaskEvent(
+                    task_id=row.id,
+                    at=at,
+                    by=by,
+                    kind="occurrence_done",
+                    detail={
+                        "occurrence": occurrence.isoformat(),
+                        "text": evidence_text,
+                        "file": evidence_file,
+                        "ref": evidence_ref,
+                    },
+                )
+            )
+            return True
+
     async def reopen(self, ward_id: int, number: int, by: str, at: datetime) -> TaskRec | None:
         async with self.sessions.begin() as s:
             row = await s.scalar(

@@ -148,3 +148,27 @@ async def test_nothing_at_night_or_on_tet(app: App, clock: FixedClock) -> None:
         assert app.services.calendar.is_working_day(slot.date())
     # the deadline falls in Tết: its "day" reminder goes out on the last working day before
     assert at(date(2026, 2, 13)) in slots
+
+
+async def test_reporting_a_weekly_duty_closes_only_this_week(app: App, clock: FixedClock) -> None:
+    await load(app, ttpvhcc("Báo cáo Chủ tịch kết quả Bộ chỉ số", recurrence="weekly:MON"))
+    sched = scheduler(app)
+    clock.set(at(date(2025, 11, 24), 10, 0))  # Monday, after the morning reminder
+    await sched.tick()
+    report = Inbound(
+        channel="telegram",
+        chat_id=STAFF,
+        chat_kind="private",
+        user_id=STAFF,
+        text="/xong 1 đã gửi báo cáo tuần",
+    )
+    answer = (await app.router.handle(report))[0].text
+    assert "24/11/2025" in answer and "thứ Hai hằng tuần" in answer
+    task = await app.services.tasks.task(1, 1)
+    assert task is not None and task.status == "open"  # the duty goes on
+    clock.set(at(date(2025, 11, 25)))
+    await sched.tick()
+    assert not [key for key, *_rest in await rows(app) if "missed" in key]
+    clock.set(at(date(2025, 12, 1)))  # next Monday: reminded again
+    await sched.tick()
+    assert any("2025-12-01:day" in key for key, *_rest in await rows(app))
