@@ -13,6 +13,7 @@ from bot.config import Settings
 from handlers.context import Services
 from handlers.router import Router
 from reminders.clock import Clock, OffsetClock, SystemClock
+from store.broadcasts import BroadcastStore
 from store.db import create_engine, session_factory
 from store.migrate import upgrade
 from store.outbox import OutboxStore
@@ -50,6 +51,7 @@ class App:
             clock=clock or SystemClock(),
             tasks=TaskStore(sessions),
             outbox=OutboxStore(sessions),
+            broadcasts=BroadcastStore(sessions),
         )
         if charts:
             services.charts = ChartService(repo)

@@ -169,7 +169,7 @@ def cmd_parse_directive(path: Path, ward_config: Path | None, as_json: bool) -> 
     for entry in result["tasks"]:
         deadline = entry["deadline"] or entry["recurrence"] or "—"
         _out(
-            f"{entry['source_line']:>4}  {entry['role']:<7} {entry['department']:<28} "
+            f"{entry['source_line']:>4}  {entry['role']:<7} {entry['department'] or '—':<28} "
             f"{deadline:<12} {entry['task'][:90]}"
         )
     if result["unknown_units"]:
@@ -201,7 +201,7 @@ async def cmd_reminders_plan(settings: Settings, at_text: str, as_json: bool) ->
             app.services.clock,
             app.services.calendar,
         )
-        planned = [p for p in await scheduler.due(at) if not p.snoozed]
+        planned = [p for p in await scheduler.due(at) if not p.snoozed and not p.superseded]
     finally:
         await app.close()
     if as_json:
@@ -241,10 +241,18 @@ async def cmd_reminders_run(settings: Settings) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    from telegram.error import InvalidToken, TelegramError
+
     try:
         async with running(app, channel, listen=False):
             log.info("reminders: scheduler and delivery running")
             await stop.wait()
+    except InvalidToken:
+        log.error("Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather")
+        return 2
+    except TelegramError as exc:
+        log.error("cannot reach the Telegram Bot API: %s", type(exc).__name__)
+        return 2
     finally:
         await app.close()
     return 0

@@ -21,14 +21,22 @@ from store.repo import Repo
 
 log = logging.getLogger(__name__)
 Sender = Callable[[str, Reply], Awaitable[None]]
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 8  # for errors that are not an outage or a flood limit
+MAX_AGE = timedelta(hours=24)  # outages and flood limits are waited out this long
 
 
 class DeliveryError(Exception):
-    def __init__(self, kind: str, detail: str = "", retry_after: float | None = None):
+    def __init__(
+        self,
+        kind: str,
+        detail: str = "",
+        retry_after: float | None = None,
+        new_chat_id: str | None = None,
+    ):
         super().__init__(detail or kind)
-        self.kind = kind  # retry | blocked | rejected
+        self.kind = kind  # retry | blocked | rejected | migrated | unknown
         self.retry_after = retry_after
+        self.new_chat_id = new_chat_id
 
 
 def reply_from_payload(payload: dict[str, object]) -> Reply:
@@ -98,12 +106,26 @@ class Delivery:
             await self.senders[row.channel](row.chat_id, reply_from_payload(row.payload))
         except DeliveryError as exc:
             now = self.clock.now()
-            if exc.kind == "retry" and row.attempts < MAX_ATTEMPTS:
+            if exc.kind == "migrated" and exc.new_chat_id:
+                # a group upgraded to a supergroup: the chat and its queue move to the new id
+                log.info("chat %s:%s moved to %s", row.channel, row.chat_id, exc.new_chat_id)
+                await self.repo.move_chat(row.channel, row.chat_id, exc.new_chat_id)
+                await self.outbox.move_chat(row.channel, row.chat_id, exc.new_chat_id)
+                await self.outbox.defer(row.id, now)
+                return
+            # outages and flood limits are waited out, for up to MAX_AGE since the message was
+            # written; other errors are not worth more than MAX_ATTEMPTS tries
+            retry = exc.kind == "retry" and now - row.created_at < MAX_AGE
+            if exc.kind == "unknown" and row.attempts < MAX_ATTEMPTS:
+                retry = True
+            if retry:
                 delay = (
                     exc.retry_after
                     if exc.retry_after is not None
-                    else min(300.0, 2.0**row.attempts)
+                    else min(300.0, 2.0 ** min(row.attempts, 9))
                 )
+                if exc.retry_after is not None:  # the platform asked this chat to wait
+                    self._next_ok[(row.channel, row.chat_id)] = time.monotonic() + delay
                 log.warning(
                     "outbox %s to %s:%s: retry in %.0fs (%s)",
                     row.key,
@@ -119,9 +141,12 @@ class Delivery:
             if exc.kind == "blocked":
                 await self.repo.set_chat_active(row.channel, row.chat_id, False)
             return
-        except Exception as exc:  # a bug or an unexpected failure: keep the row, retry later
+        except Exception as exc:  # a bug or an unexpected failure: retry a few times, then stop
             log.exception("outbox %s: unexpected error", row.key)
-            await self.outbox.retry(row.id, self.clock.now() + timedelta(seconds=60), repr(exc))
+            if row.attempts >= MAX_ATTEMPTS:
+                await self.outbox.give_up(row.id, repr(exc))
+            else:
+                await self.outbox.retry(row.id, self.clock.now() + timedelta(seconds=60), repr(exc))
             return
         await self.outbox.sent(row.id, self.clock.now())
 

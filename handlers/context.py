@@ -10,6 +10,7 @@ from handlers.protocol import Image, Inbound
 from locales import DEFAULT_LANGUAGE, Translator, translator
 from reminders.calendar import WorkCalendar
 from reminders.clock import Clock
+from store.broadcasts import BroadcastStore
 from store.outbox import OutboxStore
 from store.records import PersonRec, SnapshotRec, WardRec
 from store.repo import Repo
@@ -30,6 +31,7 @@ class Services:
     clock: Clock
     tasks: TaskStore
     outbox: OutboxStore
+    broadcasts: BroadcastStore
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
     charts: ChartSource | None = None
     on_outbox: Callable[[], None] | None = None  # wakes the delivery loop after an enqueue

@@ -9,6 +9,7 @@ quoted in the directive are offered for storing.
 
 from __future__ import annotations
 
+import copy
 from datetime import date, timedelta
 from typing import Any
 
@@ -24,7 +25,7 @@ from ingest.documents import DocumentError, extract_text
 from ingest.snapshot_draft import draft_from_dict
 from locales import Translator
 from store.outbox import OutboxItem
-from store.records import WardRec
+from store.records import ChatRec, DirectiveRec, TaskRec, WardRec
 from store.tasks import NewDirective, NewTask, NewUnit
 
 CONFIRM_KIND = "confirm_directive"
@@ -238,7 +239,7 @@ async def edit(ctx: Ctx, pending_payload: dict[str, Any], command: str, arg: str
     """/sua N CODE|DEADLINE or /bo N inside the preview."""
     _ = ctx._
     assert ctx.ward is not None
-    data = pending_payload
+    data = copy.deepcopy(pending_payload)  # the cached question stays as it was until saved
     head, _sep, rest = arg.strip().partition(" ")
     if not head.isdigit() or not 1 <= int(head) <= len(data["tasks"]):
         return Reply(
@@ -251,9 +252,9 @@ async def edit(ctx: Ctx, pending_payload: dict[str, Any], command: str, arg: str
     index = int(head) - 1
     task = data["tasks"][index]
     if command == "bo":
+        if len(data["tasks"]) == 1:
+            return Reply(_("This is the last task; type /huy to discard the directive instead."))
         data["tasks"].pop(index)
-        if not data["tasks"]:
-            return Reply(_("No task is left; type /huy to discard the directive."))
         return await _preview(ctx, data, _("Task {number} dropped.", number=index + 1))
     rest = rest.strip()
     dept = resolve_department(ctx.ward, rest) if rest else None
@@ -292,7 +293,7 @@ async def on_choice(ctx: Ctx, pending_id: int, data: dict[str, Any], choice: str
         return refusal
     if not await ctx.repo.clear_pending(pending_id):
         return Reply(_("This question has already been answered."))  # a second tap
-    if choice != "confirm":
+    if choice != "confirm" or not data.get("tasks"):
         return Reply(_("Discarded; nothing was stored."))
     assert ctx.ward is not None and ctx.person is not None
     header = data["header"]
@@ -326,10 +327,21 @@ async def on_choice(ctx: Ctx, pending_id: int, data: dict[str, Any], choice: str
             for units in _per_lead(t["units"])
         ],
     )
-    directive, tasks = await ctx.tasks.save_directive(
-        ctx.ward.id, new, ctx.person.name, ctx.clock.now()
+    chats = await ctx.repo.ward_chats(ctx.ward.id, kind="department")
+    told_chats: set[tuple[str, str]] = set()
+
+    def notices(directive: DirectiveRec, tasks: list[TaskRec]) -> list[OutboxItem]:
+        items = _notices(ctx, chats, directive, tasks)
+        told_chats.update((i.channel, i.chat_id) for i in items)
+        return items
+
+    # the directive, its tasks and the departments' notices are stored in one transaction
+    _directive, tasks = await ctx.tasks.save_directive(
+        ctx.ward.id, new, ctx.person.name, ctx.clock.now(), notices=notices
     )
-    told = await _tell_departments(ctx, directive.id, tasks)
+    if told_chats and ctx.services.on_outbox:
+        ctx.services.on_outbox()
+    told = len(told_chats)
     departments = {d for t in tasks for d in t.departments}
     lines = [
         _(
@@ -364,46 +376,53 @@ def _per_lead(units: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return [[lead, *supports] for lead in leads]
 
 
-async def _tell_departments(ctx: Ctx, directive_id: int, tasks: list[Any]) -> int:
-    """One message per registered department chat listing what it was given."""
+TASKS_PER_NOTICE = 8  # a notice stays well under a message's length limit
+
+
+def _notices(
+    ctx: Ctx, chats: list[ChatRec], directive: DirectiveRec, tasks: list[TaskRec]
+) -> list[OutboxItem]:
+    """Per registered department chat, the tasks it was given (in parts of a few tasks, each
+    its own outbox row, so that a retry never repeats a part already sent)."""
     from handlers.tasks import render_task
 
     assert ctx.ward is not None
+    _ = ctx._  # department chats read the ward's default language
     today = ctx.clock.now().date()
-    chats = await ctx.repo.ward_chats(ctx.ward.id, kind="department")
     items = []
     for chat in chats:
         mine = [t for t in tasks if chat.department in t.departments]
         if not mine:
             continue
         dept = ctx.ward.department(chat.department)
-        _ = ctx._  # department chats read the ward's default language
-        lines = [
-            _(
-                "📄 New directive: {title}",
-                title=mine[0].directive.subject or mine[0].directive.number or "—",
-            ),
-            _.plural(
-                "{department} is given {n} task:",
-                "{department} is given {n} tasks:",
-                len(mine),
-                department=dept.name if dept else chat.department,
-            ),
-        ]
-        for task in mine:
-            lines += render_task(task, ctx, today)
-        lines += ["", _("To close a task: /xong NUMBER (then send the evidence).")]
-        items.append(
-            OutboxItem(
-                key=f"directive:{directive_id}:{chat.channel}:{chat.chat_id}",
-                channel=chat.channel,
-                chat_id=chat.chat_id,
-                ward_id=ctx.ward.id,
-                lane="notice",
-                payload={"text": "\n".join(lines), "buttons": []},
+        parts = [mine[i : i + TASKS_PER_NOTICE] for i in range(0, len(mine), TASKS_PER_NOTICE)]
+        for number, part in enumerate(parts, start=1):
+            lines = []
+            if number == 1:
+                lines += [
+                    _(
+                        "📄 New directive: {title}",
+                        title=directive.subject or directive.number or "—",
+                    ),
+                    _.plural(
+                        "{department} is given {n} task:",
+                        "{department} is given {n} tasks:",
+                        len(mine),
+                        department=dept.name if dept else chat.department,
+                    ),
+                ]
+            for task in part:
+                lines += render_task(task, ctx, today)
+            if number == len(parts):
+                lines += ["", _("To close a task: /xong NUMBER (then send the evidence).")]
+            items.append(
+                OutboxItem(
+                    key=f"directive:{directive.id}:{chat.channel}:{chat.chat_id}:{number}",
+                    channel=chat.channel,
+                    chat_id=chat.chat_id,
+                    ward_id=ctx.ward.id,
+                    lane="notice",
+                    payload={"text": "\n".join(lines), "buttons": []},
+                )
             )
-        )
-    await ctx.services.outbox.enqueue(items, ctx.clock.now())
-    if items and ctx.services.on_outbox:
-        ctx.services.on_outbox()
-    return len(items)
+    return items

@@ -37,6 +37,7 @@ INTENTS: tuple[str, ...] = (
     "tasks_week",
     "tasks_overdue",
     "progress",
+    "broadcast",
 )
 PERIODS: tuple[str, ...] = ("month", "year")
 VOCABULARY_FILE = "intents_vi.toml"

@@ -139,6 +139,8 @@ async def snooze(ctx: Ctx, arg: str) -> Reply:
     task = await ctx.tasks.task(ctx.ward.id, int(arg))
     if task is None:
         return Reply(_("There is no task #{number}.", number=arg))
+    if task.status == "done":
+        return Reply(_("Task #{number} is already done.", number=task.number))
     if not (set(ctx.person.departments) & set(task.departments)) or not can_close(ctx, task):
         return Reply(
             _(

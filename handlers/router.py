@@ -12,7 +12,16 @@ import re
 from dataclasses import replace
 from datetime import timedelta
 
-from handlers import chats, directives, help, reminders, score_import, scores, tasks
+from handlers import (
+    broadcast,
+    chats,
+    directives,
+    help,
+    reminders,
+    score_import,
+    scores,
+    tasks,
+)
 from handlers.context import Ctx, Services
 from handlers.departments import split_department
 from handlers.intents import IntentMatch, match_intent
@@ -133,6 +142,8 @@ class Router:
         inbound = ctx.inbound
         if inbound.event != "button" and not inbound.addressed:
             return None  # group chatter never answers the bot's question
+        if inbound.event == "button" and not inbound.button_data.startswith("p"):
+            return None  # a task's own button (done, snooze, details) works at any time
         pending = await ctx.repo.pending(inbound.channel, inbound.chat_id, inbound.user_id)
         if pending is None:
             return None
@@ -150,7 +161,7 @@ class Router:
             choice = data
         elif pending.choices and text.isdigit() and 1 <= int(text) <= len(pending.choices):
             choice = pending.choices[int(text) - 1]
-        elif pending.choices and yes_no(text) is not None:
+        elif len(pending.choices) == 2 and yes_no(text) is not None:
             choice = pending.choices[0] if yes_no(text) else pending.choices[-1]
         elif parse_command(text) == ("huy", ""):
             await ctx.repo.clear_pending(pending.id)
@@ -164,6 +175,8 @@ class Router:
             command = parse_command(text, self.bot_username)
             if command is not None and command[0] in ("sua", "bo"):
                 return await directives.edit(ctx, pending.payload, *command)
+        if pending.kind in broadcast.KINDS:
+            return await broadcast.on_pending(ctx, pending, inbound, choice)
         if pending.kind == tasks.EVIDENCE_KIND and inbound.event == "message":
             return await tasks.receive_evidence(ctx, pending, inbound)
         if pending.kind == score_import.AWAIT_KIND and inbound.event == "message":
@@ -200,6 +213,14 @@ class Router:
             return [await tasks.start_close(ctx, arg)]
         if name == "molai":
             return [await tasks.reopen(ctx, arg)]
+        if name == "phatthanh":
+            return [await broadcast.start(ctx, arg)]
+        if name == "mau":
+            return [await broadcast.list_templates(ctx, arg)]
+        if name == "tinhtrang":
+            return [await broadcast.status(ctx, arg)]
+        if name == "huyphat":
+            return [await broadcast.cancel(ctx, arg)]
         if name in ("sua", "bo"):
             return [Reply(ctx._("There is no directive waiting for confirmation."))]
         return [help.not_understood(ctx)]
@@ -304,6 +325,8 @@ class Router:
                 return [await tasks.list_tasks(ctx, text, TASK_VIEWS[match.intent])]
             if match.intent == "progress":
                 return [await tasks.progress(ctx)]
+            if match.intent == "broadcast":
+                return [await broadcast.start(ctx)]
             return [await scores.answer(ctx, match)]
         if inbound.chat_kind == "group" and not inbound.addressed:
             return []

@@ -67,7 +67,11 @@ def recurrence_text(recurrence: str | None, _: Translator) -> str | None:
             return _("every {weekday}", weekday=_(WEEKDAYS[days[arg]]))
     if kind == "monthly" and arg:
         return _("by day {day} of every month", day=arg)
+    if kind == "yearly" and arg:
+        dates = ", ".join(f"{d[3:5]}/{d[0:2]}" for d in arg.split(","))
+        return _("every year on {days}", days=dates)
     names = {
+        "half_yearly": _("every six months"),
         "daily": _("every day (same-day rule)"),
         "weekly": _("every week"),
         "monthly": _("every month"),
@@ -75,7 +79,7 @@ def recurrence_text(recurrence: str | None, _: Translator) -> str | None:
         "yearly": _("every year"),
         "periodic": _("periodically"),
     }
-    return names.get(kind, recurrence)
+    return names.get(kind, _("on a regular schedule"))
 
 
 def deadline_text(task: TaskRec, ctx: Ctx, today: date) -> str:
@@ -208,12 +212,13 @@ async def list_tasks(ctx: Ctx, text: str, view: str = "all") -> Reply:
     return Reply("\n".join(lines), buttons=buttons)
 
 
-def _open_occurrence(ctx: Ctx, task: TaskRec) -> date | None:
+async def _open_occurrence(ctx: Ctx, task: TaskRec) -> date | None:
     """For a recurring task, the period a report made today closes; None otherwise."""
     from reminders.planner import PlanTask, occurrence_to_close
 
     if not task.recurrence:
         return None
+    done = await ctx.tasks.done_occurrences(task.id)
     plan_task = PlanTask(
         task.id,
         task.number,
@@ -223,6 +228,7 @@ def _open_occurrence(ctx: Ctx, task: TaskRec) -> date | None:
         ctx.clock.now(),
         None,
         task.departments,
+        done,
     )
     return occurrence_to_close(plan_task, ctx.services.calendar, ctx.clock.now().date())
 
@@ -310,7 +316,7 @@ async def _close(
         return Reply(
             _("Task #{number} cannot be closed by you; nothing was changed.", number=number)
         )
-    occurrence = _open_occurrence(ctx, task)
+    occurrence = await _open_occurrence(ctx, task)
     if occurrence is not None:  # a recurring duty: this period is done, the duty goes on
         await ctx.tasks.close_occurrence(
             ctx.ward.id,
@@ -336,6 +342,7 @@ async def _close(
     )
     if done is None:
         return Reply(_("Task #{number} is already done.", number=number))
+    await ctx.services.outbox.skip_prefix(f"task:{done.id}:")  # queued reminders are moot
     evidence = file_name or text or ""
     return Reply(
         _(

@@ -23,6 +23,14 @@ def chat_kind_for(word: str) -> str | None:
     return None
 
 
+def audience_word(word: str) -> str | None:
+    folded = fold(word)
+    for audience, words in _data()["audiences"].items():
+        if folded in words:
+            return audience
+    return None
+
+
 def yes_no(word: str) -> bool | None:
     folded = fold(word).strip(" .!")
     if folded in _data()["choices"]["yes"]:

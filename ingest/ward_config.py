@@ -23,8 +23,9 @@ SECTIONS = {
     "people": {"name", "role", "departments", "telegram_id", "zalo_id", "language"},
     "chats": {"channel", "chat_id", "kind", "department", "tags", "title"},
     "reminders": {"before", "on_day", "overdue_daily", "escalate_after", "office_time"},
+    "templates": {"title", "text"},
 }
-ARRAYS = ("departments", "people", "chats")
+ARRAYS = ("departments", "people", "chats", "templates")
 _CODE = re.compile(r"^[A-Za-z0-9À-ỹĐđ_.\-]{1,40}$")
 
 
@@ -66,6 +67,7 @@ class WardConfig:
     chats: tuple[ChatCfg, ...]
     group_owners: dict[str, str] = field(default_factory=dict)
     reminders: dict[str, Any] = field(default_factory=dict)  # checked; stored as written
+    templates: tuple[tuple[str, str], ...] = ()  # (title, text) of the ward's guidance texts
 
 
 @dataclass(frozen=True)
@@ -173,10 +175,25 @@ class _Checker:
         people = self._people(codes)
         chats = self._chats(codes)
         reminders = self._reminders()
+        templates = self._templates()
         if self.problems:
             raise WardConfigError(self.problems)
         name, province, tz = ward
-        return WardConfig(name, province, tz, departments, people, chats, owners, reminders)
+        return WardConfig(
+            name, province, tz, departments, people, chats, owners, reminders, templates
+        )
+
+    def _templates(self) -> tuple[tuple[str, str], ...]:
+        result = []
+        for i, entry in enumerate(self.data.get("templates", [])):
+            title, text = _text(entry.get("title")), _text(entry.get("text"))
+            if not title:
+                self.fail("templates", i, "title", "missing_key", key="title", section="templates")
+            elif not text:
+                self.fail("templates", i, "text", "missing_key", key="text", section="templates")
+            else:
+                result.append((title, text))
+        return tuple(result)
 
     def _reminders(self) -> dict[str, Any]:
         """[reminders]: before = [7, 3, 1], on_day, overdue_daily, escalate_after, office_time."""

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -19,7 +19,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from handlers.reminders import reminder
 from locales import translator
 from reminders.calendar import WorkCalendar
-from reminders.clock import Clock
+from reminders.clock import VN_TZ, Clock
 from reminders.planner import Due, deadline_horizon, plan
 from reminders.planner_source import load_plan_tasks
 from reminders.policy import policy_from
@@ -46,7 +46,9 @@ class Planned:
     payload: dict[str, Any]
     ward_id: int
     slot: datetime
+    task_id: int = 0
     snoozed: bool = False
+    superseded: bool = False  # an older step of the same task and chat in the same tick
 
 
 class ReminderScheduler:
@@ -68,6 +70,8 @@ class ReminderScheduler:
         """Every message whose slot is in [at - lookback, at] (nothing is written)."""
         wards = {w.id: w for w in await self.repo.wards()}
         policies = {w.id: policy_from(w.reminder_policy) for w in wards.values()}
+        if not any(self._slot_in(p.office_time, at, lookback) for p in policies.values()):
+            return []  # most ticks: no working-day office time in the window
         async with self.repo.sessions() as s:
             horizon = max(
                 (deadline_horizon(p, self.calendar, at) for p in policies.values()),
@@ -96,7 +100,11 @@ class ReminderScheduler:
                 chats[task.ward_id] = await self.repo.ward_chats(task.ward_id)
                 people[task.ward_id] = await self.repo.people(task.ward_id)
             resume = snoozed.get(task.id)
-            is_snoozed = resume is not None and due.slot.date() < resume
+            # a snooze quiets the department's own steps up to the day it asked for (that day
+            # brings the snooze's own reminder); never the leadership's escalation or "missed"
+            is_snoozed = (
+                resume is not None and due.audience == "department" and due.slot.date() <= resume
+            )
             for channel, chat_id in self._targets(
                 due, task, chats[task.ward_id], people[task.ward_id]
             ):
@@ -116,10 +124,30 @@ class ReminderScheduler:
                         },
                         ward_id=task.ward_id,
                         slot=due.slot,
+                        task_id=task.id,
                         snoozed=is_snoozed,
                     )
                 )
-        return result
+        # After downtime a task's chat gets only its newest step: the older ones are kept
+        # as skipped, so a stale "3 days left" never arrives after "due today".
+        newest: dict[tuple[int, str, str], datetime] = {}
+        for p in result:
+            chat = (p.task_id, p.channel, p.chat_id)
+            newest[chat] = max(newest.get(chat, p.slot), p.slot)
+        return [
+            replace(p, superseded=p.slot < newest[(p.task_id, p.channel, p.chat_id)])
+            for p in result
+        ]
+
+    def _slot_in(self, office: time, at: datetime, lookback: timedelta) -> bool:
+        local = at.astimezone(VN_TZ)
+        day = (local - lookback).date()
+        while day <= local.date():
+            slot = datetime.combine(day, office, tzinfo=local.tzinfo)
+            if local - lookback <= slot <= local and self.calendar.is_working_day(day):
+                return True
+            day += timedelta(days=1)
+        return False
 
     @staticmethod
     def _mentions(channel: str, task: TaskRec, people: list[Any]) -> str:
@@ -138,13 +166,15 @@ class ReminderScheduler:
     def _targets(
         due: Due, task: TaskRec, chats: list[ChatRec], people: list[Any]
     ) -> list[tuple[str, str]]:
-        """The department chats of the task's departments; for escalations and missed
-        recurring reports, also the leadership chats and the chairman in private."""
+        """The department chats of the task's departments; escalations and missed recurring
+        reports go to the leadership chats and the chairman in private instead (the
+        department gets its own overdue step that day)."""
         targets: list[tuple[str, str]] = []
         departments = set(task.departments)
-        for chat in chats:
-            if chat.kind == "department" and chat.department in departments:
-                targets.append((chat.channel, chat.chat_id))
+        if due.audience != "leadership":  # the department has its own overdue step that day
+            for chat in chats:
+                if chat.kind == "department" and chat.department in departments:
+                    targets.append((chat.channel, chat.chat_id))
         if due.audience == "leadership":
             for chat in chats:
                 if chat.kind == "leadership":
@@ -167,10 +197,6 @@ class ReminderScheduler:
         if self._last_tick is not None:
             lookback = min(LOOKBACK, max(now - self._last_tick, timedelta(0)) + TICK_OVERLAP)
         planned = await self.due(now, lookback)
-        newest: dict[tuple[int, str, str], datetime] = {}
-        for p in planned:
-            chat = (p.task_number + p.ward_id * 1_000_000, p.channel, p.chat_id)
-            newest[chat] = max(newest.get(chat, p.slot), p.slot)
         send: list[OutboxItem] = []
         skip: list[OutboxItem] = []
         for p in planned:
@@ -182,8 +208,7 @@ class ReminderScheduler:
                 ward_id=p.ward_id,
                 lane="reminder",
             )
-            chat = (p.task_number + p.ward_id * 1_000_000, p.channel, p.chat_id)
-            (skip if p.snoozed or p.slot < newest[chat] else send).append(item)
+            (skip if p.snoozed or p.superseded else send).append(item)
         added = await self.outbox.enqueue(send, now)
         await self.outbox.enqueue(skip, now, status="skipped")
         self._last_tick = now

@@ -66,6 +66,8 @@ class Ward(Base):
     group_owners: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # the [reminders] table of ward.toml (empty: the defaults)
     reminder_policy: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # the ward's own [[templates]] of guidance texts (title, text), before the shipped ones
+    templates: Mapped[list[Any]] = mapped_column(JSON, default=list)
 
 
 class Department(Base):
@@ -186,7 +188,12 @@ class PendingAction(Base):
     """
 
     __tablename__ = "pending_actions"
-    __table_args__ = (UniqueConstraint("channel", "chat_id", "user_id"),)
+    # ids are never reused: a button carries its question's id, and an old button must not
+    # answer a newer question that got the same id
+    __table_args__ = (
+        UniqueConstraint("channel", "chat_id", "user_id"),
+        {"sqlite_autoincrement": True},
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ward_id: Mapped[int] = mapped_column(ForeignKey("wards.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String(16))
@@ -275,6 +282,28 @@ class TaskEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+class Broadcast(Base):
+    """Guidance the digital team sends to many chats; its messages are outbox rows
+    `broadcast:<id>:<channel>:<chat>` in the broadcast lane."""
+
+    __tablename__ = "broadcasts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ward_id: Mapped[int] = mapped_column(ForeignKey("wards.id", ondelete="CASCADE"), index=True)
+    sender: Mapped[str] = mapped_column(String(200))
+    sender_channel: Mapped[str] = mapped_column(String(16), default="")
+    sender_chat: Mapped[str] = mapped_column(String(64), default="")  # where reports go
+    text: Mapped[str] = mapped_column(String(4096), default="")
+    attachment_kind: Mapped[str | None] = mapped_column(String(16))  # photo | document
+    attachment_name: Mapped[str | None] = mapped_column(String(255))
+    attachment_ref: Mapped[str | None] = mapped_column(String(255))  # channel:file_id
+    attachment: Mapped[bytes | None] = mapped_column(LargeBinary)  # from `--file`
+    audience: Mapped[str] = mapped_column(String(500))
+    send_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(12), default="queued")  # queued|done|cancelled
+    total: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class Outbox(Base):
     """Every proactive message, written before it is sent. `key` makes it happen once."""
 
@@ -298,6 +327,7 @@ class Outbox(Base):
 
 __all__ = [
     "Base",
+    "Broadcast",
     "ChartImage",
     "Chat",
     "Department",

@@ -39,6 +39,23 @@ class OutboxRow:
     chat_id: str
     payload: dict[str, Any]
     attempts: int
+    created_at: datetime
+
+
+def outbox_row(item: OutboxItem, at: datetime, status: str = "pending") -> m.Outbox:
+    """The row of an item, to add inside another transaction (written with what it tells)."""
+    return m.Outbox(
+        key=item.key,
+        ward_id=item.ward_id,
+        lane=item.lane,
+        channel=item.channel,
+        chat_id=item.chat_id,
+        payload=item.payload,
+        status=status,
+        attempts=0,
+        not_before=item.not_before or at,
+        created_at=at,
+    )
 
 
 class OutboxStore:
@@ -127,6 +144,7 @@ class OutboxStore:
                             row.chat_id,
                             dict(row.payload),
                             row.attempts + 1,
+                            row.created_at,
                         )
                     )
             return claimed
@@ -149,6 +167,29 @@ class OutboxStore:
                 update(m.Outbox)
                 .where(m.Outbox.id == row_id)
                 .values(not_before=not_before, claimed_until=None, attempts=m.Outbox.attempts - 1)
+            )
+
+    async def move_chat(self, channel: str, old: str, new: str) -> None:
+        """A group became a supergroup: its unsent messages follow it to the new id."""
+        async with self.sessions.begin() as s:
+            await s.execute(
+                update(m.Outbox)
+                .where(
+                    m.Outbox.channel == channel,
+                    m.Outbox.chat_id == old,
+                    m.Outbox.status == "pending",
+                )
+                .values(chat_id=new, claimed_until=None)
+            )
+
+    async def skip_prefix(self, prefix: str) -> None:
+        """Messages not sent yet whose key starts with `prefix` will not be sent (a task was
+        closed: its queued reminders are moot)."""
+        async with self.sessions.begin() as s:
+            await s.execute(
+                update(m.Outbox)
+                .where(m.Outbox.key.startswith(prefix), m.Outbox.status == "pending")
+                .values(status="skipped")
             )
 
     async def sent(self, row_id: int, at: datetime) -> None:

@@ -31,6 +31,7 @@ class WardRec:
     group_owners: dict[str, str]
     departments: tuple[DepartmentRec, ...]
     reminder_policy: dict[str, Any] = field(default_factory=dict)
+    templates: tuple[tuple[str, str], ...] = ()
 
     def department(self, code: str | None) -> DepartmentRec | None:
         return next((d for d in self.departments if d.code == code), None)

@@ -41,6 +41,7 @@ def _ward_rec(ward: m.Ward, departments: Iterable[m.Department]) -> WardRec:
         timezone=ward.timezone,
         group_owners=dict(ward.group_owners or {}),
         reminder_policy=dict(ward.reminder_policy or {}),
+        templates=tuple((t["title"], t["text"]) for t in ward.templates or []),
         departments=tuple(
             DepartmentRec(d.code, d.name, tuple(d.aliases or ()), d.professional)
             for d in sorted(departments, key=lambda d: d.code)
@@ -328,6 +329,19 @@ class Repo:
             chat.ward_id, chat.kind, chat.department_id, chat.source = None, None, None, "seen"
         self._cache.clear()
         return True
+
+    async def move_chat(self, channel: str, old: str, new: str) -> None:
+        """Telegram gave a group a new id (upgraded to a supergroup): keep its registration."""
+        async with self.sessions.begin() as s:
+            taken = await s.scalar(
+                select(m.Chat).where(m.Chat.channel == channel, m.Chat.chat_id == new)
+            )
+            chat = await s.scalar(
+                select(m.Chat).where(m.Chat.channel == channel, m.Chat.chat_id == old)
+            )
+            if chat is not None and taken is None:
+                chat.chat_id = new
+        self._cache.clear()
 
     async def set_chat_active(self, channel: str, chat_id: str, active: bool) -> None:
         async with self.sessions.begin() as s:

@@ -44,6 +44,7 @@ async def apply_ward_config(s: AsyncSession, cfg: WardConfig, at: datetime) -> S
         summary.created_ward = True
     ward.province, ward.timezone, ward.group_owners = cfg.province, cfg.timezone, cfg.group_owners
     ward.reminder_policy = dict(cfg.reminders)
+    ward.templates = [{"title": t, "text": x} for t, x in cfg.templates]
     await s.flush()
     summary.ward_id = ward.id
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from store import models as m
+from store.outbox import OutboxItem, outbox_row
 from store.records import DirectiveRec, TaskRec, TaskUnitRec
 
 
@@ -105,8 +106,15 @@ class TaskStore:
         return result
 
     async def save_directive(
-        self, ward_id: int, new: NewDirective, by: str, at: datetime
+        self,
+        ward_id: int,
+        new: NewDirective,
+        by: str,
+        at: datetime,
+        notices: Callable[[DirectiveRec, list[TaskRec]], list[OutboxItem]] | None = None,
     ) -> tuple[DirectiveRec, list[TaskRec]]:
+        """Stores a confirmed directive and its tasks, numbered after the ward's last task,
+        with the outbox rows `notices` makes of them, all in one transaction."""
         async with self.sessions.begin() as s:
             directive = m.Directive(
                 ward_id=ward_id,
@@ -164,7 +172,10 @@ class TaskStore:
                 s.add(task)
                 tasks.append(task)
             await s.flush()
-            return _directive_rec(directive), await self._recs(s, tasks)
+            rec, recs = _directive_rec(directive), await self._recs(s, tasks)
+            if notices is not None:
+                s.add_all([outbox_row(item, at) for item in notices(rec, recs)])
+            return rec, recs
 
     async def open_tasks(
         self, ward_id: int, departments: Sequence[str] | None = None, include_done: bool = False
@@ -304,6 +315,17 @@ class TaskStore:
                 )
             )
             return True
+
+    async def done_occurrences(self, task_id: int) -> frozenset[date]:
+        async with self.sessions() as s:
+            details = await s.scalars(
+                select(m.TaskEvent.detail).where(
+                    m.TaskEvent.task_id == task_id, m.TaskEvent.kind == "occurrence_done"
+                )
+            )
+            return frozenset(
+                date.fromisoformat(d["occurrence"]) for d in details if d and d.get("occurrence")
+            )
 
     async def reopen(self, ward_id: int, number: int, by: str, at: datetime) -> TaskRec | None:
         async with self.sessions.begin() as s:

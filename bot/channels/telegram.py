@@ -16,7 +16,14 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatMemberStatus, MessageEntityType, ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -86,7 +93,17 @@ def to_inbound(update: Update, bot_id: int, username: str) -> Inbound | None:
         return None
     addressed, text = _addressed(message, bot_id, username)
     file = None
-    if message.document is not None:
+    if message.photo:
+        photo = message.photo[-1]
+
+        async def fetch_photo() -> bytes:
+            tg_file = await photo.get_file()
+            return bytes(await tg_file.download_as_bytearray())
+
+        file = InboundFile(
+            "photo.jpg", photo.file_size, "image/jpeg", fetch_photo, ref=f"telegram:{photo.file_id}"
+        )
+    elif message.document is not None:
         document = message.document
 
         async def fetch() -> bytes:
@@ -126,7 +143,8 @@ class TelegramChannel:
         app.add_handler(CallbackQueryHandler(self._on_update))
         app.add_handler(
             MessageHandler(
-                (filters.TEXT | filters.Document.ALL) & ~filters.UpdateType.EDITED, self._on_update
+                (filters.TEXT | filters.Document.ALL | filters.PHOTO) & ~filters.UpdateType.EDITED,
+                self._on_update,
             )
         )
         app.add_error_handler(self._on_error)
@@ -191,7 +209,8 @@ class TelegramChannel:
         if query is not None:
             await query.answer()
         replies = await self.router.handle(inbound)
-        if query is not None and query.message is not None and replies:
+        answered = inbound.button_data.startswith("p")  # a question (not a task button)
+        if query is not None and query.message is not None and replies and answered:
             try:  # the question is answered: take its buttons away
                 await bot.edit_message_reply_markup(
                     query.message.chat.id, query.message.message_id, reply_markup=None
@@ -259,6 +278,8 @@ async def send_proactive(channel: TelegramChannel, chat_id: str, reply: Reply) -
 
     try:
         await channel.send(int(chat_id), [reply])
+    except ChatMigrated as exc:
+        raise DeliveryError("migrated", str(exc), new_chat_id=str(exc.new_chat_id)) from exc
     except RetryAfter as exc:
         after = exc.retry_after
         seconds = after.total_seconds() if hasattr(after, "total_seconds") else float(after)
@@ -271,6 +292,8 @@ async def send_proactive(channel: TelegramChannel, chat_id: str, reply: Reply) -
         raise DeliveryError("rejected", str(exc)) from exc
     except NetworkError as exc:  # timeouts, connection errors, 5xx
         raise DeliveryError("retry", str(exc)) from exc
+    except TelegramError as exc:
+        raise DeliveryError("unknown", str(exc)) from exc
 
 
 async def set_commands(app: Application) -> None:

@@ -25,6 +25,34 @@ the real one where bots tend to trip: HTML / MarkdownV2 entity parsing, empty or
 callback_data over 64 bytes, "message is not modified" edits, editMessageText dropping a keyboard
 it is not given again, file_id reuse, blocked users and kicked bots. Faults can be injected with
 `fail_next`.
+
+Flood limits (off by default) make the server answer sends the way Telegram does when a bot
+sends too fast::
+
+    tg = FakeTelegram(flood_limits=True)  # Telegram's limits, or at any time:
+    tg.flood = FloodLimits(group_window=2.0)  # a 2-second "minute" keeps a test fast
+    tg.flood = None  # off again
+
+With `tg.flood` set, every sendMessage / sendPhoto / sendDocument (`FloodLimits.methods`; edits,
+callback answers and chat actions are free) counts against three limits, all in real time
+(`time.monotonic()`):
+
+* `global_per_second` (30) messages in any sliding `global_window` (1 s), over all chats;
+* `group_per_minute` (20) messages per group chat (chat_id < 0) in any sliding `group_window`
+  (60 s);
+* `chat_per_second` (1) message per second per private chat (chat_id > 0), as a token bucket
+  holding `chat_burst` (3) messages: a short burst of 3 passes, then one per second. (Telegram
+  only says "about one message per second" and tolerates short bursts.)
+
+A send over a limit is not delivered (not in `sent`, no message id used) and is answered with
+HTTP 429 ``{"ok": false, "error_code": 429, "description": "Too Many Requests: retry after N",
+"parameters": {"retry_after": N}}``, N being the whole seconds (at least 1) until the call would
+pass, which PTB raises as `telegram.error.RetryAfter`. Each such answer is recorded in
+`tg.flood_rejections` as `FloodRejection(method, chat_id, retry_after)`; `tg.rate_limited` counts
+all 429 answers (flood limits and `fail_next`), and `tg.duplicates()` counts messages delivered
+again to the same chat with the same text (a bot retrying a send that had already worked). Only
+delivered sends count against the limits; a limit of None is not enforced. Set the limits before
+the sends: replacing `tg.flood` starts with empty windows.
 """
 
 from __future__ import annotations
@@ -33,13 +61,14 @@ import asyncio
 import contextlib
 import html
 import json
+import math
 import mimetypes
 import re
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar
 
 from aiohttp import web
 
@@ -62,6 +91,7 @@ SENT_METHODS = (
     "answerCallbackQuery",
 )
 MESSAGE_METHODS = frozenset(SENT_METHODS) - {"answerCallbackQuery"}
+_SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
 
 _INT_PARAMS = frozenset(
     {
@@ -661,10 +691,98 @@ def _strip_reply(message: JSON) -> JSON:
 Handler = Callable[[JSON], Awaitable[Any]]
 
 
+class FloodRejection(NamedTuple):
+    """A send refused by the flood limits: the method, its chat and the retry_after answered."""
+
+    method: str
+    chat_id: int
+    retry_after: float
+
+
+@dataclass
+class FloodLimits:
+    """Telegram's flood limits for `FakeTelegram.flood`; see the module docstring.
+
+    The window lengths are configurable so that a test can use a 2-second "minute". A limit of
+    None is not enforced. The instance also keeps the send times it has seen.
+    """
+
+    global_per_second: int | None = 30
+    group_per_minute: int | None = 20
+    chat_per_second: float | None = 1.0
+    chat_burst: int = 3
+    global_window: float = 1.0
+    group_window: float = 60.0
+    methods: frozenset[str] = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
+
+    _global: deque[float] = field(default_factory=deque, init=False, repr=False)
+    _groups: dict[int, deque[float]] = field(default_factory=dict, init=False, repr=False)
+    _buckets: dict[int, tuple[float, float]] = field(default_factory=dict, init=False, repr=False)
+
+    def applies_to(self, method: str) -> bool:
+        return method.lower() in {m.lower() for m in self.methods}
+
+    def wait(self, chat_id: int, now: float) -> float:
+        """Seconds until a send to `chat_id` would pass every limit; 0.0 if it passes now."""
+        waits = [0.0]
+        if self.global_per_second is not None:
+            waits.append(
+                _window_wait(self._global, self.global_per_second, self.global_window, now)
+            )
+        if chat_id < 0 and self.group_per_minute is not None:
+            times = self._groups.get(chat_id)
+            if times is not None:
+                waits.append(_window_wait(times, self.group_per_minute, self.group_window, now))
+        elif chat_id > 0 and self.chat_per_second:
+            tokens = self._tokens(chat_id, now)
+            if tokens < 1.0:
+                waits.append((1.0 - tokens) / self.chat_per_second)
+        return max(waits)
+
+    def record(self, chat_id: int, now: float) -> None:
+        """Count a delivered send to `chat_id`."""
+        if self.global_per_second is not None:
+            self._global.append(now)
+        if chat_id < 0 and self.group_per_minute is not None:
+            self._groups.setdefault(chat_id, deque()).append(now)
+        elif chat_id > 0 and self.chat_per_second:
+            self._buckets[chat_id] = (self._tokens(chat_id, now) - 1.0, now)
+
+    def reset(self) -> None:
+        """Forget every send seen so far."""
+        self._global.clear()
+        self._groups.clear()
+        self._buckets.clear()
+
+    def _tokens(self, chat_id: int, now: float) -> float:
+        if chat_id not in self._buckets:
+            return float(self.chat_burst)
+        tokens, since = self._buckets[chat_id]
+        rate = self.chat_per_second or 0.0
+        return min(float(self.chat_burst), tokens + (now - since) * rate)
+
+
+def _window_wait(times: deque[float], limit: int, window: float, now: float) -> float:
+    """Seconds until a sliding `window` holding `times` has room for one more send."""
+    while times and times[0] <= now - window:
+        times.popleft()
+    if len(times) < limit:
+        return 0.0
+    if limit <= 0:
+        return window
+    return times[-limit] + window - now
+
+
 class FakeTelegram:
     """A fake Bot API server; see the module docstring."""
 
-    def __init__(self, token: str = "123:TEST", bot_username: str = "chiso_test_bot") -> None:
+    def __init__(
+        self,
+        token: str = "123:TEST",
+        bot_username: str = "chiso_test_bot",
+        *,
+        flood_limits: FloodLimits | bool = False,
+    ) -> None:
         self.delays: dict[str, float] = {}  # method -> seconds to wait before answering
         self.token = token
         self.bot_username = bot_username
@@ -683,6 +801,13 @@ class FakeTelegram:
         self.reused_file_ids: list[str] = []
         self.deleted_messages: list[tuple[int, int]] = []
         self.strict_images = True  # sendPhoto uploads must be PNG/JPEG/GIF/WEBP/BMP
+        # Telegram's flood limits, enforced when set (see the module docstring)
+        self.flood: FloodLimits | None = None
+        if isinstance(flood_limits, FloodLimits):
+            self.flood = flood_limits
+        elif flood_limits:
+            self.flood = FloodLimits()
+        self.flood_rejections: list[FloodRejection] = []
 
         self._pending: list[JSON] = []  # updates not yet confirmed by an offset
         self._next_update_id = 1
@@ -992,6 +1117,28 @@ class FakeTelegram:
             raise AssertionError(f"nothing was sent to chat {chat_id}")
         return messages[-1]
 
+    @property
+    def rate_limited(self) -> int:
+        """How many calls were answered 429 (flood limits and `fail_next`)."""
+        return sum(1 for _, _, error in self.failures if error.error_code == 429)
+
+    def duplicates(self, key: Callable[[SentMessage], Any] = lambda m: (m.chat_id, m.text)) -> int:
+        """Messages delivered again: sends whose `key` (chat and text) an earlier send had.
+
+        Only sendMessage / sendPhoto / sendDocument count; three copies of a text make 2.
+        """
+        seen: set[Any] = set()
+        repeated = 0
+        for message in self.sent:
+            if message.method not in _SEND_METHODS:
+                continue
+            value = key(message)
+            if value in seen:
+                repeated += 1
+            else:
+                seen.add(value)
+        return repeated
+
     def calls_of(self, method: str) -> list[JSON]:
         return [params for name, params in self.calls if name.lower() == method.lower()]
 
@@ -1112,7 +1259,15 @@ class FakeTelegram:
             delay = self.delays.get(method)
             if delay:  # a slow server, so a test can stop the bot in the middle of a batch
                 await asyncio.sleep(delay)
-            result = await handler(params)
+            flood = self.flood
+            flood_chat = params.get("chat_id")
+            if flood is None or not flood.applies_to(method) or not isinstance(flood_chat, int):
+                result = await handler(params)
+            else:
+                self._check_flood(flood, method, flood_chat)
+                # the send handlers do not await, so nothing else is counted meanwhile
+                result = await handler(params)
+                flood.record(flood_chat, time.monotonic())
         except ApiError as error:
             self.failures.append((method, params, error))
             self._notify()
@@ -1141,6 +1296,14 @@ class FakeTelegram:
             else:
                 params[name] = value
         return params
+
+    def _check_flood(self, flood: FloodLimits, method: str, chat_id: int) -> None:
+        wait = flood.wait(chat_id, time.monotonic())
+        if wait <= 0:
+            return
+        retry_after = max(1, math.ceil(wait))
+        self.flood_rejections.append(FloodRejection(method, chat_id, float(retry_after)))
+        raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
 
     @staticmethod
     def _error_response(error: ApiError) -> web.Response:

@@ -52,7 +52,8 @@ def upgrade() -> None:
     sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['ward_id'], ['wards.id'], name=op.f('fk_pending_actions_ward_id_wards'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_pending_actions')),
-    sa.UniqueConstraint('channel', 'chat_id', 'user_id', name=op.f('uq_pending_actions_channel'))
+    sa.UniqueConstraint('channel', 'chat_id', 'user_id', name=op.f('uq_pending_actions_channel')),
+    sqlite_autoincrement=True,
     )
     op.create_table('people',
     sa.Column('id', sa.Integer(), nullable=False),

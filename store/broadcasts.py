@@ -1,0 +1,204 @@
+"""Broadcasts: who sent what to which chats, and how each chat's message fared.
+
+A broadcast and its outbox rows (`broadcast:<id>:<channel>:<chat>`, lane "broadcast") are
+written in one transaction: nothing is half-queued. Cancelling stops the rows not sent yet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from store import models as m
+from store.records import ChatRec
+
+LANE = "broadcast"
+
+
+@dataclass(frozen=True)
+class BroadcastRec:
+    id: int
+    ward_id: int
+    sender: str
+    text: str
+    audience: str
+    send_at: datetime
+    created_at: datetime
+    status: str
+    total: int
+    attachment_kind: str | None = None
+    attachment_name: str | None = None
+    counts: dict[str, int] = field(default_factory=dict)  # outbox status -> chats
+    failures: tuple[tuple[str, str, str], ...] = ()  # (chat title or id, channel, reason)
+
+
+def key_prefix(broadcast_id: int) -> str:
+    return f"broadcast:{broadcast_id}:"
+
+
+class BroadcastStore:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]):
+        self.sessions = sessions
+
+    async def create(
+        self,
+        ward_id: int,
+        sender: str,
+        sender_channel: str,
+        sender_chat: str,
+        text: str,
+        audience: str,
+        chats: list[ChatRec],
+        send_at: datetime,
+        at: datetime,
+        attachment_kind: str | None = None,
+        attachment_name: str | None = None,
+        attachment_ref: str | None = None,
+        attachment: bytes | None = None,
+    ) -> int:
+        async with self.sessions.begin() as s:
+            row = m.Broadcast(
+                ward_id=ward_id,
+                sender=sender,
+                sender_channel=sender_channel,
+                sender_chat=sender_chat,
+                text=text,
+                audience=audience,
+                send_at=send_at,
+                created_at=at,
+                status="queued",
+                total=len(chats),
+                attachment_kind=attachment_kind,
+                attachment_name=attachment_name,
+                attachment_ref=attachment_ref,
+                attachment=attachment,
+            )
+            s.add(row)
+            await s.flush()
+            payload: dict[str, Any] = {"text": text, "broadcast": row.id}
+            if attachment_kind:
+                payload[attachment_kind] = attachment_ref or f"broadcast:{row.id}"
+                payload["file_name"] = attachment_name
+            s.add_all(
+                [
+                    m.Outbox(
+                        key=f"{key_prefix(row.id)}{c.channel}:{c.chat_id}",
+                        ward_id=ward_id,
+                        lane=LANE,
+                        channel=c.channel,
+                        chat_id=c.chat_id,
+                        payload=payload,
+                        status="pending",
+                        attempts=0,
+                        not_before=send_at,
+                        created_at=at,
+                    )
+                    for c in chats
+                ]
+            )
+            return row.id
+
+    async def attachment(self, broadcast_id: int) -> tuple[bytes | None, str | None]:
+        async with self.sessions() as s:
+            row = await s.get(m.Broadcast, broadcast_id)
+            return (row.attachment, row.attachment_name) if row else (None, None)
+
+    async def get(self, ward_id: int | None, broadcast_id: int) -> BroadcastRec | None:
+        async with self.sessions() as s:
+            row = await s.get(m.Broadcast, broadcast_id)
+            if row is None or (ward_id is not None and row.ward_id != ward_id):
+                return None
+            counts = dict(
+                (r[0], r[1])
+                for r in (
+                    await s.execute(
+                        select(m.Outbox.status, func.count())
+                        .where(m.Outbox.key.startswith(key_prefix(broadcast_id)))
+                        .group_by(m.Outbox.status)
+                    )
+                ).all()
+            )
+            failed = (
+                await s.execute(
+                    select(m.Outbox.channel, m.Outbox.chat_id, m.Outbox.last_error).where(
+                        m.Outbox.key.startswith(key_prefix(broadcast_id)),
+                        m.Outbox.status == "failed",
+                    )
+                )
+            ).all()
+            titles = {
+                (c.channel, c.chat_id): c.title
+                for c in (await s.scalars(select(m.Chat).where(m.Chat.ward_id == row.ward_id)))
+            }
+            failures = tuple((titles.get((f[0], f[1])) or f[1], f[0], f[2] or "") for f in failed)
+            return BroadcastRec(
+                row.id,
+                row.ward_id,
+                row.sender,
+                row.text,
+                row.audience,
+                row.send_at,
+                row.created_at,
+                row.status,
+                row.total,
+                row.attachment_kind,
+                row.attachment_name,
+                counts,
+                failures,
+            )
+
+    async def recent(self, ward_id: int | None, limit: int = 10) -> list[BroadcastRec]:
+        async with self.sessions() as s:
+            query = select(m.Broadcast.id).order_by(m.Broadcast.id.desc()).limit(limit)
+            if ward_id is not None:
+                query = query.where(m.Broadcast.ward_id == ward_id)
+            ids = list(await s.scalars(query))
+        found = [await self.get(ward_id, i) for i in ids]
+        return [b for b in found if b is not None]
+
+    async def cancel(self, ward_id: int | None, broadcast_id: int) -> int | None:
+        """Stops the messages not sent yet; returns how many, or None if no such broadcast."""
+        async with self.sessions.begin() as s:
+            row = await s.get(m.Broadcast, broadcast_id, with_for_update=True)
+            if row is None or (ward_id is not None and row.ward_id != ward_id):
+                return None
+            result = await s.execute(
+                update(m.Outbox)
+                .where(
+                    m.Outbox.key.startswith(key_prefix(broadcast_id)), m.Outbox.status == "pending"
+                )
+                .values(status="cancelled")
+            )
+            row.status = "cancelled"
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    async def settle(self) -> list[tuple[BroadcastRec, str, str]]:
+        """Broadcasts whose every message is sent, failed or cancelled: marked done and
+        returned with where to report (channel, chat)."""
+        done = []
+        async with self.sessions.begin() as s:
+            queued = (
+                await s.scalars(select(m.Broadcast).where(m.Broadcast.status == "queued"))
+            ).all()
+            for row in queued:
+                left = await s.scalar(
+                    select(func.count())
+                    .select_from(m.Outbox)
+                    .where(
+                        m.Outbox.key.startswith(key_prefix(row.id)),
+                        m.Outbox.status == "pending",
+                    )
+                )
+                if not left:
+                    row.status = "done"
+                    done.append((row.id, row.sender_channel, row.sender_chat))
+        result = []
+        for broadcast_id, channel, chat in done:
+            rec = await self.get(None, broadcast_id)
+            if rec is not None:
+                result.append((rec, channel, chat))
+        return result
