@@ -18,6 +18,7 @@ from ingest.snapshot_draft import ScoreReadError, round_draft
 from ingest.ward_config import WardConfigError, load_ward_config
 from locales import translator
 from store.migrate import upgrade
+from store.records import WardRec
 from store.setup import apply_ward_config
 
 _ = translator("vi")
@@ -258,6 +259,136 @@ async def cmd_reminders_run(settings: Settings) -> int:
     return 0
 
 
+async def _one_ward(app: App, ward_name: str | None) -> WardRec | None:
+    wards = await app.repo.wards()
+    if ward_name:
+        wards = [w for w in wards if w.name == ward_name]
+    if len(wards) == 1:
+        return wards[0]
+    names = ", ".join(w.name for w in await app.repo.wards()) or "—"
+    _err(
+        _("Name the ward with --ward (known: {names}).", names=names)
+        if wards or ward_name is None
+        else _("No such ward; run `chiso setup ward.toml` first.")
+    )
+    return None
+
+
+async def cmd_broadcast(settings: Settings, args: argparse.Namespace) -> int:
+    """`chiso broadcast send|status|cancel`: queue for the running bot, look, or stop."""
+    from handlers.broadcast import report, resolve_audience
+    from ingest.when import parse_when
+
+    app = await App.open(settings, charts=False)
+    try:
+        ward = await _one_ward(app, args.ward)
+        if ward is None:
+            return 2
+        store = app.services.broadcasts
+        if args.what == "status":
+            found = (
+                [await store.get(ward.id, args.id)]
+                if args.id is not None
+                else await store.recent(ward.id)
+            )
+            if args.id is not None and found[0] is None:
+                _err(_("There is no broadcast #{id}.", id=args.id))
+                return 2
+            for b in found:
+                if b is not None:
+                    _out(report(b, _).replace("**", ""))
+                    _out()
+            if not found:
+                _out(_("No broadcast has been sent yet."))
+            return 0
+        if args.what == "cancel":
+            stopped = await store.cancel(ward.id, args.id)
+            if stopped is None:
+                _err(_("There is no broadcast #{id}.", id=args.id))
+                return 2
+            _out(_("Broadcast #{id} stopped: {n} chats will not get it.", id=args.id, n=stopped))
+            return 0
+        now = app.services.clock.now()
+        when = parse_when(args.at, now) if args.at else now
+        if when is None:
+            _err(
+                _(
+                    "“{text}” is not a time I understand; try “8h sáng mai” or “14:30 25/11”.",
+                    text=args.at,
+                )
+            )
+            return 2
+        chats = resolve_audience(ward, await app.repo.ward_chats(ward.id), args.to)
+        if chats is None:
+            _err(
+                _(
+                    "I do not know the audience “{spec}”. Use the buttons, or kind:…, tag:…, "
+                    "department:…, all.",
+                    spec=args.to,
+                )
+            )
+            return 2
+        if not chats:
+            _err(
+                _(
+                    "No registered, active chat matches “{spec}”; choose another audience.",
+                    spec=args.to,
+                )
+            )
+            return 2
+        data, kind = None, None
+        if args.file is not None:
+            try:
+                data = args.file.read_bytes()
+            except OSError as exc:
+                _err(_("Cannot read {path}: {error}", path=str(args.file), error=str(exc)))
+                return 2
+            image = args.file.suffix.lower() in (".jpg", ".jpeg", ".png", ".webp")
+            kind = "photo" if image else "document"
+        _out(args.text)
+        _out(
+            _.plural(
+                "To {n} chat ({audience}), at {time}.",
+                "To {n} chats ({audience}), at {time}.",
+                len(chats),
+                audience=args.to,
+                time=_.datetime(when),
+            )
+        )
+        if not args.yes:
+            if not sys.stdin.isatty():
+                _err(_("Not sent: confirm with --yes when not at a terminal."))
+                return 1
+            if input(_("Send? [y/N] ")).strip().lower() not in ("y", "yes", "c", "co", "có"):
+                _out(_("Cancelled; nothing was sent."))
+                return 1
+        broadcast_id = await store.create(
+            ward.id,
+            "chiso broadcast",
+            "cli",
+            "",
+            args.text,
+            args.to,
+            chats,
+            when,
+            now,
+            attachment_kind=kind,
+            attachment_name=args.file.name if args.file else None,
+            attachment=data,
+        )
+        _out(
+            _(
+                "📣 Broadcast #{id} is queued for {n} chats. /tinhtrang {id} shows how it goes; "
+                "/huyphat {id} stops what is not sent yet.",
+                id=broadcast_id,
+                n=len(chats),
+            )
+        )
+        return 0
+    finally:
+        await app.close()
+
+
 async def cmd_chats(settings: Settings) -> int:
     app = await App.open(settings, charts=False)
     try:
@@ -404,6 +535,22 @@ def build_parser() -> argparse.ArgumentParser:
     rem_plan.add_argument("--at", required=True, help=_("an ISO instant, e.g. 2025-11-24T07:30"))
     rem_plan.add_argument("--json", action="store_true", help=_("print JSON"))
     rem_sub.add_parser("run", help=_("run the scheduler and delivery alone"))
+    bc = sub.add_parser("broadcast", help=_("broadcasts to many chats"))
+    bc_sub = bc.add_subparsers(dest="what", required=True)
+    bc_send = bc_sub.add_parser("send", help=_("queue a broadcast for the running bot"))
+    bc_send.add_argument(
+        "--to", required=True, help=_("kind:residents, tag:tdp-3, department:VHXH, all, ...")
+    )
+    bc_send.add_argument("--text", required=True)
+    bc_send.add_argument("--file", type=Path, help=_("a photo or document to attach"))
+    bc_send.add_argument("--at", help=_("when, e.g. “8h sáng mai” (default: now)"))
+    bc_send.add_argument("--yes", action="store_true", help=_("send without asking"))
+    bc_status = bc_sub.add_parser("status", help=_("how broadcasts are going"))
+    bc_status.add_argument("id", type=int, nargs="?")
+    bc_cancel = bc_sub.add_parser("cancel", help=_("stop what is not sent yet"))
+    bc_cancel.add_argument("id", type=int)
+    for p in (bc_send, bc_status, bc_cancel):
+        p.add_argument("--ward", help=_("the ward's name, when the database has several"))
     db = sub.add_parser("db", help=_("database maintenance"))
     db_sub = db.add_subparsers(dest="what", required=True)
     db_sub.add_parser("upgrade", help=_("apply database migrations"))
@@ -433,6 +580,8 @@ def main(argv: list[str] | None = None) -> int:
         coro = cmd_import_scores(settings, args.file, args.yes, args.ward, "chiso import")
     elif args.command == "chats":
         coro = cmd_chats(settings)
+    elif args.command == "broadcast":
+        coro = cmd_broadcast(settings, args)
     elif args.command == "reminders" and args.what == "plan":
         coro = cmd_reminders_plan(settings, args.at, args.json)
     elif args.command == "reminders":

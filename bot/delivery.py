@@ -12,15 +12,18 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import timedelta
 
-from handlers.protocol import Button, Reply
+from handlers.protocol import Attachment, Button, Reply
 from reminders.clock import Clock
 from store.outbox import OutboxRow, OutboxStore
 from store.repo import Repo
 
 log = logging.getLogger(__name__)
-Sender = Callable[[str, Reply], Awaitable[None]]
+# sends one reply to a chat; returns the channel's id of an attachment it uploaded, if any
+Sender = Callable[[str, Reply], Awaitable[str | None]]
+AttachmentLoader = Callable[[int], Awaitable[tuple[bytes | None, str | None]]]
 MAX_ATTEMPTS = 8  # for errors that are not an outage or a flood limit
 MAX_AGE = timedelta(hours=24)  # outages and flood limits are waited out this long
 
@@ -42,9 +45,15 @@ class DeliveryError(Exception):
 def reply_from_payload(payload: dict[str, object]) -> Reply:
     rows = payload.get("buttons") or []
     assert isinstance(rows, list)
+    attachment = None
+    for kind in ("photo", "document"):
+        ref = payload.get(kind)
+        if isinstance(ref, str):
+            attachment = Attachment(kind, str(payload.get("file_name") or ""), ref)
     return Reply(
         text=str(payload.get("text") or ""),
         buttons=[[Button(str(b[0]), str(b[1])) for b in row] for row in rows],
+        attachment=attachment,
     )
 
 
@@ -65,6 +74,9 @@ class Delivery:
         interval: float = 1.0,
         lease: timedelta = timedelta(seconds=60),
         group_interval: float = 3.0,
+        lanes: list[str] | None = None,
+        concurrency: int = 1,
+        attachments: AttachmentLoader | None = None,
     ):
         self.outbox, self.repo, self.clock = outbox, repo, clock
         self.senders = senders
@@ -77,18 +89,50 @@ class Delivery:
         self._paced = False  # the last batch deferred rows: wait for the next ready chat
         self._wake = asyncio.Event()
         self._stopping = False
+        self.lanes = lanes  # None: every lane
+        self.concurrency = concurrency  # sends in flight at once (a broadcast lane: several)
+        self.attachments = attachments
+        self._uploaded: dict[str, str] = {}  # "broadcast:7" -> "telegram:<file_id>"
 
     def wake(self) -> None:
         self._wake.set()
 
     async def run_once(self) -> int:
-        rows = await self.outbox.claim(self.clock.now(), list(self.senders), lease=self.lease)
-        for index, row in enumerate(rows):
-            if self._stopping:  # a graceful stop: hand the rest back, unsent, at once
-                await self.outbox.release([r.id for r in rows[index:]])
-                return index
-            await self._send(row)
-        return len(rows)
+        rows = await self.outbox.claim(
+            self.clock.now(), list(self.senders), self.lanes, lease=self.lease
+        )
+        if self.concurrency <= 1:
+            for index, row in enumerate(rows):
+                if self._stopping:  # a graceful stop: hand the rest back, unsent, at once
+                    await self.outbox.release([r.id for r in rows[index:]])
+                    return index
+                await self._send(row)
+            return len(rows)
+        gate = asyncio.Semaphore(self.concurrency)
+        handed_back: list[int] = []
+
+        async def one(row: OutboxRow) -> None:
+            async with gate:
+                if self._stopping:
+                    handed_back.append(row.id)
+                    return
+                await self._send(row)
+
+        await asyncio.gather(*(one(row) for row in rows))
+        await self.outbox.release(handed_back)
+        return len(rows) - len(handed_back)
+
+    async def _reply(self, row: OutboxRow) -> Reply:
+        reply = reply_from_payload(row.payload)
+        attachment = reply.attachment
+        if attachment is not None and attachment.ref and attachment.ref.startswith("broadcast:"):
+            known = self._uploaded.get(attachment.ref)
+            if known is not None:
+                reply.attachment = replace(attachment, ref=known)
+            elif self.attachments is not None:
+                data, name = await self.attachments(int(attachment.ref.split(":")[1]))
+                reply.attachment = replace(attachment, data=data, name=name or attachment.name)
+        return reply
 
     async def _send(self, row: OutboxRow) -> None:
         # Telegram allows about 20 messages a minute in a group: space a group's messages
@@ -103,7 +147,11 @@ class Delivery:
         if row.chat_id.startswith("-"):
             self._next_ok[chat] = now_mono + self.group_interval
         try:
-            await self.senders[row.channel](row.chat_id, reply_from_payload(row.payload))
+            reply = await self._reply(row)
+            uploaded = await self.senders[row.channel](row.chat_id, reply)
+            source = reply_from_payload(row.payload).attachment
+            if uploaded and source is not None and source.ref:
+                self._uploaded[source.ref] = uploaded  # later chats get the file by its id
         except DeliveryError as exc:
             now = self.clock.now()
             if exc.kind == "migrated" and exc.new_chat_id:

@@ -66,6 +66,17 @@ class Image:
     caption: str = ""
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """A photo or file sent with a message: by the channel's id for it (`ref`, e.g.
+    "telegram:<file_id>") or by its bytes."""
+
+    kind: str  # photo | document
+    name: str = ""
+    ref: str | None = None
+    data: bytes | None = None
+
+
 @dataclass
 class Reply:
     """Text with light markup, rendered or stripped by each channel: **bold**, `code`, and
@@ -74,3 +85,4 @@ class Reply:
     text: str
     buttons: list[list[Button]] = field(default_factory=list)
     image: Image | None = None
+    attachment: Attachment | None = None

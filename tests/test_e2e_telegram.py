@@ -68,7 +68,8 @@ async def test_group_member_asks_current_score(bot: Bot) -> None:
         user_id=STAFF,
         text="@chiso_test_bot diem hien tai",
     )
-    reply = await tg.wait_for(lambda s: s.method == "sendMessage" and s.chat_id == DEPT_GROUP)
+    # the answer and its chart come as one message: the chart with the answer as its caption
+    reply = await tg.wait_for(lambda s: s.method == "sendPhoto" and s.chat_id == DEPT_GROUP)
     text = reply.plain_text or ""
     assert "91,68" in text and "80/114" in text
     assert "Xuất sắc" in text
@@ -78,7 +79,7 @@ async def test_group_member_asks_current_score(bot: Bot) -> None:
     assert "Mất nhiều điểm nhất: Dịch vụ công trực tuyến (thiếu 3,93 điểm)" in text
     assert "phụ trách: Phòng Văn hóa - Xã hội" in text
     assert "15/11/2025" in text
-    photo = await tg.wait_for(lambda s: s.method == "sendPhoto" and s.chat_id == DEPT_GROUP)
+    photo = reply
     assert isinstance(photo.photo, bytes)
 
     # Asked again: the chart is not drawn or uploaded again; Telegram's file_id is reused.

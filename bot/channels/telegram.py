@@ -12,6 +12,7 @@ from telegram import (
     BotCommand,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     Message,
     Update,
 )
@@ -35,6 +36,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot.ratelimit import BACKGROUND, INTERACTIVE, SlidingWindowLimiter
 from bot.render import split_text, to_html
 from handlers.commands import COMMANDS
 from handlers.protocol import ChatKind, Inbound, InboundFile, Reply
@@ -44,6 +46,7 @@ from locales import translator
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
 MENU_LANGUAGES = ("vi", "en")
 
 
@@ -130,6 +133,7 @@ class TelegramChannel:
         request: BaseRequest | None = None,
     ):
         self.router = router
+        self.limiter = SlidingWindowLimiter()  # Telegram's ~30 messages/s, for every sender
         builder: ApplicationBuilder = ApplicationBuilder().token(token)
         if request is not None:  # benchmarks answer the Bot API in-process
             builder = builder.request(request).get_updates_request(request)
@@ -228,10 +232,26 @@ class TelegramChannel:
             await self.send(chat.id, replies, reply_to=reply_to)
 
     async def send(
-        self, chat_id: int | str, replies: list[Reply], reply_to: int | None = None
-    ) -> None:
+        self,
+        chat_id: int | str,
+        replies: list[Reply],
+        reply_to: int | None = None,
+        priority: str = INTERACTIVE,
+    ) -> str | None:
+        """Sends the replies; returns the channel's id of an attachment uploaded as bytes
+        (so that the next send can use the id). `priority`: see bot/ratelimit.py."""
         bot = self.application.bot
+        uploaded = None
         for reply in replies:
+            if reply.attachment is not None:
+                uploaded = await self._send_attachment(chat_id, reply, priority)
+                if len(reply.text) <= CAPTION_LIMIT:
+                    continue  # the text went as the caption
+            if reply.image is not None and not reply.buttons and len(reply.text) <= CAPTION_LIMIT:
+                # the answer and its chart in one message: one message, not two, per question
+                async with self.limiter.place(priority):
+                    await self._send_image(chat_id, reply, caption=reply.text, reply_to=reply_to)
+                continue
             if reply.text:
                 parts = split_text(reply.text, TEXT_LIMIT)
                 for index, part in enumerate(parts):
@@ -243,41 +263,72 @@ class TelegramChannel:
                                 for row in reply.buttons
                             ]
                         )
-                    await bot.send_message(
-                        chat_id,
-                        to_html(part),
-                        parse_mode=ParseMode.HTML,
-                        reply_markup=markup,
-                        reply_to_message_id=reply_to if index == 0 else None,
-                        allow_sending_without_reply=True,
-                    )
+                    async with self.limiter.place(priority):
+                        await bot.send_message(
+                            chat_id,
+                            to_html(part),
+                            parse_mode=ParseMode.HTML,
+                            reply_markup=markup,
+                            reply_to_message_id=reply_to if index == 0 else None,
+                            allow_sending_without_reply=True,
+                        )
             if reply.image is not None:
-                await self._send_image(chat_id, reply)
+                async with self.limiter.place(priority):
+                    await self._send_image(chat_id, reply)
+        return uploaded
 
-    async def _send_image(self, chat_id: int | str, reply: Reply) -> None:
+    async def _send_attachment(self, chat_id: int | str, reply: Reply, priority: str) -> str | None:
+        attachment = reply.attachment
+        assert attachment is not None
+        bot = self.application.bot
+        caption = to_html(reply.text) if 0 < len(reply.text) <= CAPTION_LIMIT else None
+        if attachment.ref and attachment.ref.startswith(f"{CHANNEL}:"):
+            media: Any = attachment.ref.removeprefix(f"{CHANNEL}:")
+        else:
+            media = InputFile(attachment.data or b"", filename=attachment.name or "file")
+        async with self.limiter.place(priority):
+            if attachment.kind == "photo":
+                sent = await bot.send_photo(
+                    chat_id, media, caption=caption, parse_mode=ParseMode.HTML
+                )
+                file_id = sent.photo[-1].file_id if sent.photo else None
+            else:
+                sent = await bot.send_document(
+                    chat_id, media, caption=caption, parse_mode=ParseMode.HTML
+                )
+                file_id = sent.document.file_id if sent.document else None
+        if isinstance(media, InputFile) and file_id:
+            return f"{CHANNEL}:{file_id}"
+        return None
+
+    async def _send_image(
+        self, chat_id: int | str, reply: Reply, caption: str = "", reply_to: int | None = None
+    ) -> None:
         image = reply.image
         assert image is not None
         bot = self.application.bot
+        text = to_html(caption or image.caption) or None
+        extra: dict[str, Any] = {"caption": text, "parse_mode": ParseMode.HTML}
+        if reply_to is not None:
+            extra.update(reply_to_message_id=reply_to, allow_sending_without_reply=True)
         file_id = await image.source.channel_id(CHANNEL)
         if file_id is not None:
             try:
-                await bot.send_photo(chat_id, file_id, caption=image.caption or None)
+                await bot.send_photo(chat_id, file_id, **extra)
                 return
-            except TelegramError:
+            except BadRequest:
                 log.warning("stored photo id rejected; uploading the chart again")
-        sent = await bot.send_photo(
-            chat_id, await image.source.png(), caption=image.caption or None
-        )
+        sent = await bot.send_photo(chat_id, await image.source.png(), **extra)
         if sent.photo:
             await image.source.remember(CHANNEL, sent.photo[-1].file_id)
 
 
-async def send_proactive(channel: TelegramChannel, chat_id: str, reply: Reply) -> None:
+async def send_proactive(channel: TelegramChannel, chat_id: str, reply: Reply) -> str | None:
     """The outbox's sender for Telegram: Telegram's errors become what delivery should do."""
     from bot.delivery import DeliveryError
 
     try:
-        await channel.send(int(chat_id), [reply])
+        return await channel.send(int(chat_id), [reply], priority=BACKGROUND)
     except ChatMigrated as exc:
         raise DeliveryError("migrated", str(exc), new_chat_id=str(exc.new_chat_id)) from exc
     except RetryAfter as exc:
