@@ -136,7 +136,7 @@ async def test_300_groups_once_each_without_429_while_people_ask(flooded: Bot) -
     app.services.on_outbox()
     await asyncio.sleep(2)  # the broadcast is under way
     latencies = []
-    for question in range(5):
+    for _question in range(5):
         since = tg.cursor
         started = time.monotonic()
         tg.push_message(chat_id=CHAIRMAN, user_id=CHAIRMAN, text="điểm hiện tại?")

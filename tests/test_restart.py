@@ -136,3 +136,57 @@ async def test_restart_in_the_middle_of_a_batch(tmp_path: Path, sig: signal.Sign
         assert await _outbox_total(db) == (total, total)
     finally:
         await tg.stop()
+
+
+async def _prepare_broadcast(db: Path, chats: int) -> None:
+    loaded = FixedClock(datetime(2025, 11, 24, 7, 0, tzinfo=VN_TZ))
+    app = await App.open(Settings(database_url=f"sqlite:///{db}"), clock=loaded, charts=False)
+    try:
+        await setup_example_ward(app)
+        ward = (await app.repo.wards())[0]
+        for i in range(chats):
+            await app.repo.register_chat("telegram", str(-4_000_000 - i), ward.id, "residents",
+                                         None, f"TDP {i}", loaded.now())
+        targets = [c for c in await app.repo.ward_chats(ward.id, "residents")
+                   if c.chat_id.startswith("-4")]
+        await app.services.broadcasts.create(ward.id, "t", "cli", "", "Hướng dẫn", "t",
+                                             targets, loaded.now(), loaded.now())
+    finally:
+        await app.close()
+
+
+async def test_a_broadcast_resumes_after_a_graceful_stop(tmp_path: Path) -> None:
+    db = tmp_path / "broadcast.sqlite3"
+    await _prepare_broadcast(db, 40)
+    tg = FakeTelegram(flood_limits=True)
+    await tg.start()
+    tg.delays["sendMessage"] = 0.05
+
+    def delivered() -> list[int]:
+        return [m.chat_id for m in tg.sent if m.method == "sendMessage" and m.chat_id <= -4e6]
+
+    try:
+        first = await _start(_env(db, tg))
+        for _ in range(600):
+            if len(delivered()) >= 10:
+                break
+            await asyncio.sleep(0.05)
+        first.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(first.communicate(), timeout=30)
+        assert first.returncode == 0
+        assert 10 <= len(delivered()) < 40
+        second = await _start(_env(db, tg))
+        try:
+            for _ in range(600):
+                if len(delivered()) >= 40:
+                    break
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.5)
+        finally:
+            second.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(second.communicate(), timeout=30)
+        chats = delivered()
+        assert sorted(set(chats)) == sorted(chats) and len(chats) == 40  # each once
+        assert tg.rate_limited == 0
+    finally:
+        await tg.stop()
