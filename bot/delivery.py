@@ -93,6 +93,7 @@ class Delivery:
         self.concurrency = concurrency  # sends in flight at once (a broadcast lane: several)
         self.attachments = attachments
         self._uploaded: dict[str, str] = {}  # "broadcast:7" -> "telegram:<file_id>"
+        self._upload_locks: dict[str, asyncio.Lock] = {}
 
     def wake(self) -> None:
         self._wake.set()
@@ -147,11 +148,18 @@ class Delivery:
         if row.chat_id.startswith("-"):
             self._next_ok[chat] = now_mono + self.group_interval
         try:
-            reply = await self._reply(row)
-            uploaded = await self.senders[row.channel](row.chat_id, reply)
             source = reply_from_payload(row.payload).attachment
-            if uploaded and source is not None and source.ref:
-                self._uploaded[source.ref] = uploaded  # later chats get the file by its id
+            ref = source.ref if source is not None else None
+            if ref and ref.startswith("broadcast:") and ref not in self._uploaded:
+                # the file goes up once; the other chats wait for its id
+                async with self._upload_locks.setdefault(ref, asyncio.Lock()):
+                    reply = await self._reply(row)
+                    uploaded = await self.senders[row.channel](row.chat_id, reply)
+                    if uploaded:
+                        self._uploaded[ref] = uploaded
+            else:
+                reply = await self._reply(row)
+                await self.senders[row.channel](row.chat_id, reply)
         except DeliveryError as exc:
             now = self.clock.now()
             if exc.kind == "migrated" and exc.new_chat_id:

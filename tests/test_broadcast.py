@@ -166,3 +166,27 @@ async def test_300_groups_once_each_without_429_while_people_ask(flooded: Bot) -
     # the sender is told how it went
     report = await tg.wait_for(lambda m: m.chat_id == int(DIGITAL), timeout=15)
     assert "Đã gửi 301/301" in (report.text or "")
+
+
+async def test_a_file_is_uploaded_once_then_sent_by_its_id(flooded: Bot) -> None:
+    app, tg = flooded.app, flooded.tg
+    ward = (await app.repo.wards())[0]
+    now = app.services.clock.now()
+    for i in range(3):
+        await app.repo.register_chat("telegram", str(-2100000 - i), ward.id, "residents", None,
+                                     f"TDP {i}", now)
+    chats = [c for c in await app.repo.ward_chats(ward.id, "residents")
+             if c.chat_id.startswith("-21")]
+    await app.services.broadcasts.create(
+        ward.id, "t", "cli", "", "Mẫu đơn đăng ký", "t", chats, now, now,
+        attachment_kind="document", attachment_name="mau-don.pdf", attachment=b"%PDF-1.4 demo")
+    assert app.services.on_outbox is not None
+    app.services.on_outbox()
+    for _ in range(100):
+        docs = [m for m in tg.sent if m.method == "sendDocument"]
+        if len(docs) == 3:
+            break
+        await asyncio.sleep(0.1)
+    assert len(docs) == 3
+    assert sum(isinstance(d.document, bytes) for d in docs) == 1  # uploaded once
+    assert all(d.caption == "Mẫu đơn đăng ký" for d in docs)
