@@ -173,13 +173,26 @@ async def test_a_file_is_uploaded_once_then_sent_by_its_id(flooded: Bot) -> None
     ward = (await app.repo.wards())[0]
     now = app.services.clock.now()
     for i in range(3):
-        await app.repo.register_chat("telegram", str(-2100000 - i), ward.id, "residents", None,
-                                     f"TDP {i}", now)
-    chats = [c for c in await app.repo.ward_chats(ward.id, "residents")
-             if c.chat_id.startswith("-21")]
+        await app.repo.register_chat(
+            "telegram", str(-2100000 - i), ward.id, "residents", None, f"TDP {i}", now
+        )
+    chats = [
+        c for c in await app.repo.ward_chats(ward.id, "residents") if c.chat_id.startswith("-21")
+    ]
     await app.services.broadcasts.create(
-        ward.id, "t", "cli", "", "Mẫu đơn đăng ký", "t", chats, now, now,
-        attachment_kind="document", attachment_name="mau-don.pdf", attachment=b"%PDF-1.4 demo")
+        ward.id,
+        "t",
+        "cli",
+        "",
+        "Mẫu đơn đăng ký",
+        "t",
+        chats,
+        now,
+        now,
+        attachment_kind="document",
+        attachment_name="mau-don.pdf",
+        attachment=b"%PDF-1.4 demo",
+    )
     assert app.services.on_outbox is not None
     app.services.on_outbox()
     for _ in range(100):

@@ -145,12 +145,21 @@ async def _prepare_broadcast(db: Path, chats: int) -> None:
         await setup_example_ward(app)
         ward = (await app.repo.wards())[0]
         for i in range(chats):
-            await app.repo.register_chat("telegram", str(-4_000_000 - i), ward.id, "residents",
-                                         None, f"TDP {i}", loaded.now())
-        targets = [c for c in await app.repo.ward_chats(ward.id, "residents")
-                   if c.chat_id.startswith("-4")]
-        await app.services.broadcasts.create(ward.id, "t", "cli", "", "Hướng dẫn", "t",
-                                             targets, loaded.now(), loaded.now())
+            await app.repo.register_chat(
+                "telegram",
+                str(-4_000_000 - i),
+                ward.id,
+                "residents",
+                None,
+                f"TDP {i}",
+                loaded.now(),
+            )
+        targets = [
+            c for c in await app.repo.ward_chats(ward.id, "residents") if c.chat_id.startswith("-4")
+        ]
+        await app.services.broadcasts.create(
+            ward.id, "t", "cli", "", "Hướng dẫn", "t", targets, loaded.now(), loaded.now()
+        )
     finally:
         await app.close()
 
