@@ -304,6 +304,22 @@ class Broadcast(Base):
     total: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class OAuthToken(Base):
+    """A platform's OAuth pair (Zalo OA): refresh tokens are single-use, so the new pair is
+    written here before it is used."""
+
+    __tablename__ = "oauth_tokens"
+    __table_args__ = (UniqueConstraint("provider", "account"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    provider: Mapped[str] = mapped_column(String(32))  # zalo_oa
+    account: Mapped[str] = mapped_column(String(64))  # the OA's id
+    access_token: Mapped[str] = mapped_column(String(2048))
+    refresh_token: Mapped[str] = mapped_column(String(2048))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(Integer, default=1)  # bumped by every refresh
+
+
 class Outbox(Base):
     """Every proactive message, written before it is sent. `key` makes it happen once."""
 
@@ -326,6 +342,7 @@ class Outbox(Base):
 
 
 __all__ = [
+    "OAuthToken",
     "Base",
     "Broadcast",
     "ChartImage",
