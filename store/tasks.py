@@ -52,6 +52,13 @@ def _directive_rec(d: m.Directive) -> DirectiveRec:
     )
 
 
+async def _locked_task(s: AsyncSession, ward_id: int, number: int) -> m.Task | None:
+    """A ward's task by its number, locked for the rest of the transaction."""
+    return await s.scalar(
+        select(m.Task).where(m.Task.ward_id == ward_id, m.Task.number == number).with_for_update()
+    )
+
+
 class TaskStore:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]):
         self.sessions = sessions
@@ -225,11 +232,7 @@ class TaskStore:
     ) -> TaskRec | None:
         """Marks an open task done with its evidence; None if it is not open any more."""
         async with self.sessions.begin() as s:
-            row = await s.scalar(
-                select(m.Task)
-                .where(m.Task.ward_id == ward_id, m.Task.number == number)
-                .with_for_update()
-            )
+            row = await _locked_task(s, ward_id, number)
             if row is None or row.status != "open":
                 return None
             row.status, row.closed_at, row.closed_by = "done", at, by
@@ -329,11 +332,7 @@ class TaskStore:
 
     async def reopen(self, ward_id: int, number: int, by: str, at: datetime) -> TaskRec | None:
         async with self.sessions.begin() as s:
-            row = await s.scalar(
-                select(m.Task)
-                .where(m.Task.ward_id == ward_id, m.Task.number == number)
-                .with_for_update()
-            )
+            row = await _locked_task(s, ward_id, number)
             if row is None or row.status != "done":
                 return None
             s.add(
