@@ -342,13 +342,13 @@ class Outbox(Base):
 
 
 __all__ = [
-    "OAuthToken",
     "Base",
     "Broadcast",
     "ChartImage",
     "Chat",
     "Department",
     "Directive",
+    "OAuthToken",
     "Outbox",
     "PendingAction",
     "Person",
