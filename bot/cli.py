@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 from bot.app import App
 from bot.config import DEMO_DATABASE_URL, Settings, hide_password, load_settings
@@ -229,23 +230,32 @@ async def cmd_reminders_plan(settings: Settings, at_text: str, as_json: bool) ->
 
 async def cmd_reminders_run(settings: Settings) -> int:
     """The scheduler and the outbox delivery alone, with no chat listener."""
-    if not settings.telegram_enabled:
-        _err(_("Set TELEGRAM_BOT_TOKEN: reminders are sent through Telegram."))
+    if not (settings.telegram_enabled or settings.zalo_enabled or settings.zalo_oa_enabled):
+        _err(
+            _(
+                "Set TELEGRAM_BOT_TOKEN (or the Zalo settings): reminders are sent through a "
+                "messenger."
+            )
+        )
         return 2
-    from bot.channels.telegram import TelegramChannel
+    from telegram.error import InvalidToken, TelegramError
+
     from bot.runner import running
 
     app = await App.open(settings)
-    assert settings.telegram_token is not None
-    channel = TelegramChannel(app.router, settings.telegram_token, settings.telegram_api_base_url)
+    channels = await _channels(app, settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    from telegram.error import InvalidToken, TelegramError
-
     try:
-        async with running(app, channel, listen=False):
+        async with running(
+            app,
+            channels["telegram"],
+            listen=False,
+            zalo=channels["zalo"],
+            zalo_oa=channels["zalo_oa"],
+        ):
             log.info("reminders: scheduler and delivery running")
             await stop.wait()
     except InvalidToken:
@@ -447,26 +457,73 @@ async def cmd_chat(settings: Settings, who: str | None) -> int:
         await app.close()
 
 
-async def cmd_run(settings: Settings, who: str | None) -> int:
-    if not settings.telegram_enabled:
-        log.info("no TELEGRAM_BOT_TOKEN: starting the console channel")
-        return await cmd_chat(settings, who)
-    from bot.channels.telegram import TelegramChannel
+async def _channels(app: App, settings: Settings) -> dict[str, Any]:
+    """The configured channels: Telegram, the Zalo Bot, the Zalo OA (with its first token
+    pair put in the database when it has none)."""
+    found: dict[str, Any] = {"telegram": None, "zalo": None, "zalo_oa": None}
+    if settings.telegram_token:
+        from bot.channels.telegram import TelegramChannel
 
+        found["telegram"] = TelegramChannel(
+            app.router, settings.telegram_token, settings.telegram_api_base_url
+        )
+    if settings.zalo_token:
+        from bot.channels.zalo import ZaloBotChannel
+
+        found["zalo"] = ZaloBotChannel(app.router, settings.zalo_token, settings.zalo_api_base_url)
+    if settings.zalo_oa_enabled:
+        from datetime import timedelta
+
+        from bot.channels.zalo_oa import PROVIDER, ZaloOAClient
+        from store.oauth import TokenStore
+
+        tokens = TokenStore(app.repo.sessions)
+        assert settings.zalo_oa_id and settings.zalo_oa_app_id and settings.zalo_oa_secret_key
+        now = app.services.clock.now()
+        if (
+            settings.zalo_oa_refresh_token
+            and await tokens.get(PROVIDER, settings.zalo_oa_id) is None
+        ):
+            await tokens.save(
+                PROVIDER,
+                settings.zalo_oa_id,
+                settings.zalo_oa_access_token or "",
+                settings.zalo_oa_refresh_token,
+                now + timedelta(minutes=1 if not settings.zalo_oa_access_token else 60),
+                now,
+                None,
+            )
+        found["zalo_oa"] = ZaloOAClient(
+            tokens,
+            settings.zalo_oa_app_id,
+            settings.zalo_oa_secret_key,
+            settings.zalo_oa_id,
+            api_base_url=settings.zalo_oa_api_base_url,
+            oauth_url=settings.zalo_oauth_url,
+        )
+    return found
+
+
+async def cmd_run(settings: Settings, who: str | None) -> int:
+    if not (settings.telegram_enabled or settings.zalo_enabled):
+        log.info("no TELEGRAM_BOT_TOKEN or ZALO_BOT_TOKEN: starting the console channel")
+        return await cmd_chat(settings, who)
     app = await App.open(settings)
     log.info("starting: %s", settings.describe())
-    assert settings.telegram_token is not None
-    channel = TelegramChannel(app.router, settings.telegram_token, settings.telegram_api_base_url)
+    channels = await _channels(app, settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     from telegram.error import InvalidToken, TelegramError
 
+    from bot.channels.zalo import ZaloError
     from bot.runner import running
 
     try:
-        async with running(app, channel):
+        async with running(
+            app, channels["telegram"], zalo=channels["zalo"], zalo_oa=channels["zalo_oa"]
+        ):
             await stop.wait()
             log.info("stopping")
     except InvalidToken:
@@ -478,6 +535,9 @@ async def cmd_run(settings: Settings, who: str | None) -> int:
             settings.telegram_api_base_url or "api.telegram.org",
             type(exc).__name__,
         )
+        return 2
+    except ZaloError as exc:
+        log.error("the Zalo Bot API refused to start: %s", type(exc).__name__)
         return 2
     finally:
         await app.close()

@@ -22,6 +22,27 @@ class Settings:
     start_at: str | None = None  # CHISO_START_AT: run the clock from this ISO instant
     outbox_lease: float = 60.0  # CHISO_OUTBOX_LEASE: seconds a claimed message is ours
     group_interval: float = 3.0  # CHISO_GROUP_INTERVAL: seconds between messages to a group
+    zalo_token: str | None = None  # ZALO_BOT_TOKEN
+    zalo_api_base_url: str = "https://bot-api.zaloplatforms.com"
+    zalo_webhook_url: str | None = None  # set: webhook mode; unset: long polling
+    zalo_webhook_secret: str | None = None
+    zalo_oa_app_id: str | None = None
+    zalo_oa_secret_key: str | None = None
+    zalo_oa_id: str | None = None
+    zalo_oa_refresh_token: str | None = None  # the first pair; later ones live in the database
+    zalo_oa_access_token: str | None = None
+    zalo_oa_api_base_url: str = "https://openapi.zalo.me"
+    zalo_oauth_url: str = "https://oauth.zaloapp.com/v4/oa/access_token"
+    webhook_host: str = "0.0.0.0"
+    webhook_port: int = 8080
+
+    @property
+    def zalo_enabled(self) -> bool:
+        return bool(self.zalo_token)
+
+    @property
+    def zalo_oa_enabled(self) -> bool:
+        return bool(self.zalo_oa_app_id and self.zalo_oa_secret_key and self.zalo_oa_id)
 
     @property
     def telegram_enabled(self) -> bool:
@@ -31,6 +52,8 @@ class Settings:
         """For logs: what is configured, with secrets hidden."""
         parts = [f"database={hide_password(self.database_url)}"]
         parts.append("telegram=" + ("on" if self.telegram_enabled else "off"))
+        parts.append("zalo=" + ("on" if self.zalo_enabled else "off"))
+        parts.append("zalo_oa=" + ("on" if self.zalo_oa_enabled else "off"))
         if self.telegram_api_base_url:
             parts.append(f"telegram_api={self.telegram_api_base_url}")
         return " ".join(parts)
@@ -61,4 +84,22 @@ def load_settings(env: dict[str, str] | None = None, dotenv: Path | None = None)
         start_at=values.get("CHISO_START_AT") or None,
         outbox_lease=float(values.get("CHISO_OUTBOX_LEASE") or 60.0),
         group_interval=float(values.get("CHISO_GROUP_INTERVAL") or 3.0),
+        zalo_token=values.get("ZALO_BOT_TOKEN") or None,
+        zalo_api_base_url=(
+            values.get("ZALO_API_BASE_URL") or "https://bot-api.zaloplatforms.com"
+        ).rstrip("/"),
+        zalo_webhook_url=values.get("ZALO_WEBHOOK_URL") or None,
+        zalo_webhook_secret=values.get("ZALO_WEBHOOK_SECRET") or None,
+        zalo_oa_app_id=values.get("ZALO_OA_APP_ID") or None,
+        zalo_oa_secret_key=values.get("ZALO_OA_SECRET_KEY") or None,
+        zalo_oa_id=values.get("ZALO_OA_ID") or None,
+        zalo_oa_refresh_token=values.get("ZALO_OA_REFRESH_TOKEN") or None,
+        zalo_oa_access_token=values.get("ZALO_OA_ACCESS_TOKEN") or None,
+        zalo_oa_api_base_url=(
+            values.get("ZALO_OA_API_BASE_URL") or "https://openapi.zalo.me"
+        ).rstrip("/"),
+        zalo_oauth_url=values.get("ZALO_OAUTH_URL")
+        or "https://oauth.zaloapp.com/v4/oa/access_token",
+        webhook_host=values.get("WEBHOOK_HOST") or "0.0.0.0",
+        webhook_port=int(values.get("WEBHOOK_PORT") or 8080),
     )

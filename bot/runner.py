@@ -9,8 +9,13 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
+from aiohttp import web
+
 from bot.app import App
 from bot.channels.telegram import TelegramChannel, send_proactive
+from bot.channels.zalo import ZaloBotChannel
+from bot.channels.zalo import send_proactive as send_zalo
+from bot.channels.zalo_oa import ZaloOAClient
 from bot.delivery import Delivery, Sender
 from handlers.protocol import Reply
 from reminders.scheduler import ReminderScheduler
@@ -27,6 +32,8 @@ async def running(
     poll_timeout: int = 30,
     listen: bool = True,
     reminders: bool = True,
+    zalo: ZaloBotChannel | None = None,
+    zalo_oa: ZaloOAClient | None = None,
 ) -> AsyncIterator[Delivery]:
     """Channels (listening unless `listen` is off), the outbox delivery in two lanes
     (notices and reminders; broadcasts), the broadcast reports, and the reminder scheduler
@@ -39,6 +46,15 @@ async def running(
             return await send_proactive(channel, chat_id, reply)
 
         senders["telegram"] = telegram_sender
+    if zalo is not None:
+        zalo_channel = zalo
+
+        async def zalo_sender(chat_id: str, reply: Reply) -> str | None:
+            return await send_zalo(zalo_channel, chat_id, reply)
+
+        senders["zalo"] = zalo_sender
+    if zalo_oa is not None:
+        senders["zalo_oa"] = zalo_oa.sender()
     settings, services = app.settings, app.services
     lease = timedelta(seconds=settings.outbox_lease)
     delivery = Delivery(
@@ -72,11 +88,13 @@ async def running(
     )
     tasks: list[asyncio.Task[None]] = []
     stopping = asyncio.Event()
+    webhooks: web.AppRunner | None = None
     try:
         if telegram is not None and listen:
             await telegram.start(timeout=poll_timeout)
         elif telegram is not None:
             await telegram.application.initialize()  # send only: `chiso reminders run`
+        webhooks = await _start_zalo(app, zalo, zalo_oa, listen, poll_timeout)
         tasks = [
             asyncio.create_task(delivery.run()),
             asyncio.create_task(broadcasts.run()),
@@ -94,7 +112,51 @@ async def running(
             await task
         if telegram is not None:
             await telegram.stop()
+        if zalo is not None:
+            await zalo.stop()
+        if zalo_oa is not None:
+            await zalo_oa.close()
+        if webhooks is not None:
+            await webhooks.cleanup()
         services.on_outbox = None
+
+
+async def _start_zalo(
+    app: App,
+    zalo: ZaloBotChannel | None,
+    zalo_oa: ZaloOAClient | None,
+    listen: bool,
+    poll_timeout: int,
+) -> web.AppRunner | None:
+    """Zalo Bot by long polling, or by webhook when ZALO_WEBHOOK_URL is set; the OA's
+    webhook (signed events) beside it. One aiohttp server carries the webhooks and /health."""
+    settings = app.settings
+    routes: list[web.RouteDef] = []
+    if zalo is not None and listen:
+        if settings.zalo_webhook_url and settings.zalo_webhook_secret:
+            await zalo.set_webhook(settings.zalo_webhook_url, settings.zalo_webhook_secret)
+            routes.append(web.post("/zalo/bot", zalo.webhook_handler(settings.zalo_webhook_secret)))
+        else:
+            await zalo.start_polling(timeout=poll_timeout)
+    if zalo_oa is not None and listen:
+
+        async def on_event(event: dict[str, object]) -> None:
+            log.info("zalo OA event: %s", event.get("event_name"))
+
+        routes.append(web.post("/zalo/oa", zalo_oa.webhook_handler(on_event)))
+    if not routes:
+        return None
+
+    async def health(_request: web.Request) -> web.Response:
+        return web.json_response({"ok": True})
+
+    server = web.Application()
+    server.add_routes([*routes, web.get("/health", health)])
+    runner = web.AppRunner(server)
+    await runner.setup()
+    await web.TCPSite(runner, settings.webhook_host, settings.webhook_port).start()
+    log.info("webhooks on %s:%s", settings.webhook_host, settings.webhook_port)
+    return runner
 
 
 async def _report_broadcasts(app: App, stopping: asyncio.Event, wake: Callable[[], None]) -> None:
