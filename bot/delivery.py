@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 # sends one reply to a chat; returns the channel's id of an attachment it uploaded, if any
 Sender = Callable[[str, Reply], Awaitable[str | None]]
 AttachmentLoader = Callable[[int], Awaitable[tuple[bytes | None, str | None]]]
+NUMBERED_CHANNELS = frozenset({"zalo", "zalo_oa"})  # no buttons: choices are numbers
+ANYONE = "*"  # the user id of a chat's own question (the last message's numbered choices)
+MESSAGE_CHOICES = "message_choices"
 MAX_ATTEMPTS = 8  # for errors that are not an outage or a flood limit
 MAX_AGE = timedelta(hours=24)  # outages and flood limits are waited out this long
 
@@ -160,6 +163,7 @@ class Delivery:
             else:
                 reply = await self._reply(row)
                 await self.senders[row.channel](row.chat_id, reply)
+            await self._remember_choices(row, reply)
         except DeliveryError as exc:
             now = self.clock.now()
             if exc.kind == "migrated" and exc.new_chat_id:
@@ -205,6 +209,25 @@ class Delivery:
                 await self.outbox.retry(row.id, self.clock.now() + timedelta(seconds=60), repr(exc))
             return
         await self.outbox.sent(row.id, self.clock.now())
+
+    async def _remember_choices(self, row: OutboxRow, reply: Reply) -> None:
+        """Where buttons are shown as numbered choices (Zalo), a number typed in that chat
+        answers the last such message, whoever types it (the router checks who may act)."""
+        choices = [b.data for line in reply.buttons for b in line]
+        if not choices or row.channel not in NUMBERED_CHANNELS or row.ward_id is None:
+            return
+        now = self.clock.now()
+        await self.repo.set_pending(
+            row.ward_id,
+            row.channel,
+            row.chat_id,
+            ANYONE,
+            MESSAGE_CHOICES,
+            {},
+            choices,
+            now,
+            now + timedelta(days=3),
+        )
 
     async def run(self) -> None:
         while not self._stopping:

@@ -44,6 +44,7 @@ TASK_VIEWS = {"tasks": "all", "tasks_week": "week", "tasks_overdue": "overdue"}
 TASK_COMMANDS = {"viec": "all", "tuannay": "week", "quahan": "overdue"}
 SCORE_FILES = (".csv", ".xlsx", ".xlsm")
 SEEN_REFRESH = timedelta(hours=1)
+ANYONE = "*"  # a chat's own question: the numbered choices of its last proactive message
 GROUP_ADMIN_COMMANDS = frozenset({"dangky", "huydangky", "help", "start"})
 DECIMAL_COMMA = re.compile(r"\d+,\d{1,2}\b")
 FRACTION = re.compile(r"\d+(?:[,.]\d+)?\s*/\s*\d+")
@@ -104,6 +105,9 @@ class Router:
         reply = await self._pending(ctx)
         if reply is not None:
             return [reply]
+        chosen = await self._message_choice(ctx)
+        if chosen is not None:
+            return await self._handle(chosen)
         if inbound.event == "button":
             action, _sep, arg = inbound.button_data.partition(":")
             if action == "xong":
@@ -187,6 +191,19 @@ class Router:
                 await ctx.repo.clear_pending(pending.id)
                 return await score_import.from_text(ctx, text)
         return None
+
+    async def _message_choice(self, ctx: Ctx) -> Inbound | None:
+        """ "2" typed under a reminder on Zalo (buttons shown as numbers): that button."""
+        inbound = ctx.inbound
+        text = inbound.text.strip()
+        if inbound.event != "message" or not text.isdigit() or not inbound.addressed:
+            return None
+        if await ctx.repo.pending(inbound.channel, inbound.chat_id, inbound.user_id):
+            return None
+        last = await ctx.repo.pending(inbound.channel, inbound.chat_id, ANYONE)
+        if last is None or not 1 <= int(text) <= len(last.choices):
+            return None
+        return replace(inbound, event="button", text="", button_data=last.choices[int(text) - 1])
 
     async def _command(self, ctx: Ctx, name: str, arg: str) -> list[Reply]:
         if name in COMMAND_INTENTS:

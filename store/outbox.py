@@ -40,6 +40,7 @@ class OutboxRow:
     payload: dict[str, Any]
     attempts: int
     created_at: datetime
+    ward_id: int | None = None
 
 
 def outbox_row(item: OutboxItem, at: datetime, status: str = "pending") -> m.Outbox:
@@ -145,6 +146,7 @@ class OutboxStore:
                             dict(row.payload),
                             row.attempts + 1,
                             row.created_at,
+                            row.ward_id,
                         )
                     )
             return claimed

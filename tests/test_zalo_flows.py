@@ -114,3 +114,60 @@ async def test_token_refresh_during_a_broadcast_loses_nothing(app: App, clock: F
     finally:
         await client.close()
         await oa.stop()
+
+
+async def test_a_number_answers_a_reminder_on_zalo(app: App, clock: FixedClock) -> None:
+    from bot.delivery import Delivery
+    from handlers.protocol import Inbound, Reply
+    from store.outbox import OutboxItem
+
+    ward = (await app.repo.wards())[0]
+    await app.repo.register_chat(
+        "zalo", "z-group", ward.id, "department", "TTPVHCC", "Nhóm Zalo", clock.now()
+    )
+    await app.services.tasks.save_directive(
+        ward.id,
+        NewDirective(
+            kind="chi_thi",
+            number="4/CT",
+            tasks=[
+                NewTask(
+                    text="Báo cáo số hóa",
+                    deadline=date(2025, 11, 28),
+                    units=[NewUnit("lead", "TTPVHCC", "")],
+                )
+            ],
+        ),
+        "t",
+        clock.now(),
+    )
+    sent: list[Reply] = []
+
+    async def stub(chat_id: str, reply: Reply) -> None:
+        sent.append(reply)
+
+    delivery = Delivery(app.services.outbox, app.repo, clock, {"zalo": stub})
+    await app.services.outbox.enqueue(
+        [
+            OutboxItem(
+                key="task:1:x",
+                channel="zalo",
+                chat_id="z-group",
+                ward_id=ward.id,
+                lane="reminder",
+                payload={"text": "Nhắc việc #1", "buttons": [[["✅", "xong:1"], ["⏰", "hoan:1"]]]},
+            )
+        ],
+        clock.now(),
+    )
+    assert await delivery.run_once() == 1 and sent
+    answer = await app.router.handle(
+        Inbound(
+            channel="zalo",
+            chat_id="z-group",
+            chat_kind="group",
+            user_id="8532000000000000004",
+            text="1",
+        )
+    )
+    assert "tài liệu kiểm chứng" in answer[0].text  # "1" = ✅ done: the closing flow starts
