@@ -33,6 +33,7 @@ class Settings:
     zalo_oa_access_token: str | None = None
     zalo_oa_api_base_url: str = "https://openapi.zalo.me"
     zalo_oauth_url: str = "https://oauth.zaloapp.com/v4/oa/access_token"
+    zalo_rate: float = 5.0  # ZALO_RATE: messages per second to Zalo, all chats together
     webhook_host: str = "0.0.0.0"
     webhook_port: int = 8080
 
@@ -100,6 +101,7 @@ def load_settings(env: dict[str, str] | None = None, dotenv: Path | None = None)
         ).rstrip("/"),
         zalo_oauth_url=values.get("ZALO_OAUTH_URL")
         or "https://oauth.zaloapp.com/v4/oa/access_token",
+        zalo_rate=float(values.get("ZALO_RATE") or 5.0),
         webhook_host=values.get("WEBHOOK_HOST") or "0.0.0.0",
         webhook_port=int(values.get("WEBHOOK_PORT") or 8080),
     )

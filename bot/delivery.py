@@ -148,7 +148,7 @@ class Delivery:
             await self.outbox.defer(row.id, self.clock.now() + timedelta(seconds=ready - now_mono))
             self._paced = True
             return
-        if row.chat_id.startswith("-"):
+        if row.chat_id.startswith("-") or row.channel == "zalo_oa":  # a group chat
             self._next_ok[chat] = now_mono + self.group_interval
         try:
             source = reply_from_payload(row.payload).attachment

@@ -17,6 +17,7 @@ from bot.channels.zalo import ZaloBotChannel
 from bot.channels.zalo import send_proactive as send_zalo
 from bot.channels.zalo_oa import ZaloOAClient
 from bot.delivery import Delivery, Sender
+from bot.ratelimit import BACKGROUND, SlidingWindowLimiter
 from handlers.protocol import Reply
 from reminders.scheduler import ReminderScheduler
 
@@ -46,15 +47,25 @@ async def running(
             return await send_proactive(channel, chat_id, reply)
 
         senders["telegram"] = telegram_sender
+    # Zalo publishes no flood limits: a conservative overall rate (ZALO_RATE per second),
+    # shared by both Zalo senders; groups are also spaced like Telegram's (delivery.py)
+    zalo_limiter = SlidingWindowLimiter(limit=max(1, int(app.settings.zalo_rate)))
     if zalo is not None:
         zalo_channel = zalo
 
         async def zalo_sender(chat_id: str, reply: Reply) -> str | None:
-            return await send_zalo(zalo_channel, chat_id, reply)
+            async with zalo_limiter.place(BACKGROUND):
+                return await send_zalo(zalo_channel, chat_id, reply)
 
         senders["zalo"] = zalo_sender
     if zalo_oa is not None:
-        senders["zalo_oa"] = zalo_oa.sender()
+        oa_send = zalo_oa.sender()
+
+        async def oa_sender(chat_id: str, reply: Reply) -> str | None:
+            async with zalo_limiter.place(BACKGROUND):
+                return await oa_send(chat_id, reply)
+
+        senders["zalo_oa"] = oa_sender
     settings, services = app.settings, app.services
     lease = timedelta(seconds=settings.outbox_lease)
     delivery = Delivery(

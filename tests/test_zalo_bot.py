@@ -214,3 +214,29 @@ async def test_webhook_checks_secret_and_replies(app: App, zalo: FakeZaloBot) ->
             await zalo.wait_for(lambda s: s["chat_id"] == STRANGER, since=since)
     finally:
         await channel.stop()
+
+
+DIRECTIVE = """CHỈ THỊ
+Về việc số hóa hồ sơ thủ tục hành chính
+Chủ tịch Ủy ban nhân dân phường yêu cầu các phòng, đơn vị thực hiện tốt các nội dung sau:
+1. Trung tâm Phục vụ hành chính công
+- Số hóa 100% hồ sơ thủ tục hành chính tiếp nhận trong tháng; hoàn thành trước ngày 28/11/2025.
+2. Phòng Văn hóa - Xã hội
+- Tuyên truyền thanh toán trực tuyến trên nhóm Zalo các tổ dân phố; hoàn thành trong tháng 12/2025.
+"""
+
+
+async def test_admin_confirms_a_directive_with_numbers(bot: Bot) -> None:
+    await admin_on_zalo(bot.app)
+    zalo = bot.zalo
+    zalo.push_text(chat_id=ADMIN, user_id=ADMIN, text=DIRECTIVE, display_name="Bảo")
+    preview = await zalo.wait_for(lambda s: s["chat_id"] == ADMIN)
+    assert "1. ✅ Xác nhận" in preview["text"] and "28/11/2025" in preview["text"]
+    since = zalo.cursor
+    zalo.push_text(chat_id=ADMIN, user_id=ADMIN, text="/bo 2", display_name="Bảo")
+    fixed = await zalo.wait_for(lambda s: s["chat_id"] == ADMIN, since=since)
+    assert "Đã bỏ việc số 2" in fixed["text"]
+    since = zalo.cursor
+    zalo.push_text(chat_id=ADMIN, user_id=ADMIN, text="1", display_name="Bảo")
+    stored = await zalo.wait_for(lambda s: s["chat_id"] == ADMIN, since=since)
+    assert "Đã lưu: 1 việc" in stored["text"]
