@@ -23,6 +23,15 @@ def _questions(ctx: Ctx) -> list[str]:
         ),
         _("• “tình hình thực hiện”, “phòng nào chậm” or /tinhhinh — progress by department"),
     ]
+    if ctx.person and ctx.person.role in ("digital_team", "admin"):
+        lines += [
+            "",
+            _("For the community digital team:"),
+            _(
+                "• /phatthanh or “gửi thông báo” — broadcast guidance to many chats; /mau — ready "
+                "texts; /tinhtrang — how a broadcast is going; /huyphat ID — stop one"
+            ),
+        ]
     if ctx.person and ctx.person.is_admin:
         lines += [
             "",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import calendar
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -127,4 +127,62 @@ async def install_demo(app: App, reset: bool = False) -> str:
         monthly = monthly_figures(now.date())
         for draft in [*monthly, *running_totals(monthly, now.date())]:
             await app.repo.save_snapshot(summary.ward_id, draft, "demo", now)
+    if await app.services.tasks.latest_directive(summary.ward_id) is None:
+        await _load_directive(app, summary.ward_id, now)
     return cfg.name
+
+
+async def _load_directive(app: App, ward_id: int, now: datetime) -> None:
+    """The sample directive (bot/demo/chi-thi-mau.txt), dated around today so that the demo
+    has a task overdue and others coming, read by the same reader as any directive."""
+    from ingest.directive import Unit, parse_directive
+    from store.tasks import NewDirective, NewTask, NewUnit
+
+    ward = await app.repo.ward(ward_id)
+    assert ward is not None
+    units = [Unit(d.code, d.name, d.aliases, d.professional) for d in ward.departments]
+    today = now.date()
+    issued, overdue, soon = today - timedelta(days=22), today - timedelta(days=4), today
+    soon += timedelta(days=13)
+    text = (
+        (HERE / "chi-thi-mau.txt")
+        .read_text(encoding="utf-8")
+        .format(
+            issued_day=issued.day,
+            issued_month=issued.month,
+            issued_year=issued.year,
+            overdue=overdue.strftime("%d/%m/%Y"),
+            soon=soon.strftime("%d/%m/%Y"),
+            month=f"{today.month}/{today.year}",
+        )
+    )
+    parsed = parse_directive(text, units=units, reference=today)
+    tasks = []
+    for task in parsed.tasks:
+        leads = [NewUnit("lead", a.code, a.written) for a in task.lead] or [
+            NewUnit("lead", None, "")
+        ]
+        for lead in leads:
+            tasks.append(
+                NewTask(
+                    text=task.text,
+                    units=[lead, *(NewUnit("support", a.code, a.written) for a in task.support)],
+                    deadline=task.deadline,
+                    recurrence=task.recurrence,
+                    deadline_text=task.deadline_text or "",
+                    source_line=task.source_line,
+                    section=task.section or "",
+                )
+            )
+    directive = NewDirective(
+        kind=parsed.kind or "",
+        number=parsed.number or "",
+        issued_on=parsed.date,
+        subject=parsed.subject or "",
+        issuer=parsed.issuer or "",
+        signer=parsed.signer or "",
+        signer_title=parsed.signer_title or "",
+        source_name="chi-thi-mau.txt",
+        tasks=tasks,
+    )
+    await app.services.tasks.save_directive(ward_id, directive, "demo", now)
