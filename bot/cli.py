@@ -508,6 +508,13 @@ async def cmd_run(settings: Settings, who: str | None) -> int:
     if not (settings.telegram_enabled or settings.zalo_enabled):
         log.info("no TELEGRAM_BOT_TOKEN or ZALO_BOT_TOKEN: starting the console channel")
         return await cmd_chat(settings, who)
+    for url, secret, name in (
+        (settings.telegram_webhook_url, settings.telegram_webhook_secret, "TELEGRAM"),
+        (settings.zalo_webhook_url, settings.zalo_webhook_secret, "ZALO"),
+    ):
+        if url and not (secret and 8 <= len(secret) <= 256):
+            log.error("%s_WEBHOOK_URL needs %s_WEBHOOK_SECRET (8 to 256 characters)", name, name)
+            return 2
     app = await App.open(settings)
     log.info("starting: %s", settings.describe())
     channels = await _channels(app, settings)

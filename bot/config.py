@@ -22,6 +22,8 @@ class Settings:
     start_at: str | None = None  # CHISO_START_AT: run the clock from this ISO instant
     outbox_lease: float = 60.0  # CHISO_OUTBOX_LEASE: seconds a claimed message is ours
     group_interval: float = 3.0  # CHISO_GROUP_INTERVAL: seconds between messages to a group
+    telegram_webhook_url: str | None = None  # set: webhook mode (with its secret)
+    telegram_webhook_secret: str | None = None
     zalo_token: str | None = None  # ZALO_BOT_TOKEN
     zalo_api_base_url: str = "https://bot-api.zaloplatforms.com"
     zalo_webhook_url: str | None = None  # set: webhook mode; unset: long polling
@@ -85,6 +87,8 @@ def load_settings(env: dict[str, str] | None = None, dotenv: Path | None = None)
         start_at=values.get("CHISO_START_AT") or None,
         outbox_lease=float(values.get("CHISO_OUTBOX_LEASE") or 60.0),
         group_interval=float(values.get("CHISO_GROUP_INTERVAL") or 3.0),
+        telegram_webhook_url=values.get("TELEGRAM_WEBHOOK_URL") or None,
+        telegram_webhook_secret=values.get("TELEGRAM_WEBHOOK_SECRET") or None,
         zalo_token=values.get("ZALO_BOT_TOKEN") or None,
         zalo_api_base_url=(
             values.get("ZALO_API_BASE_URL") or "https://bot-api.zaloplatforms.com"

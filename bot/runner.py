@@ -102,10 +102,14 @@ async def running(
     webhooks: web.AppRunner | None = None
     try:
         if telegram is not None and listen:
-            await telegram.start(timeout=poll_timeout)
+            await telegram.start(
+                timeout=poll_timeout,
+                webhook_url=settings.telegram_webhook_url,
+                webhook_secret=settings.telegram_webhook_secret,
+            )
         elif telegram is not None:
             await telegram.application.initialize()  # send only: `chiso reminders run`
-        webhooks = await _start_zalo(app, zalo, zalo_oa, listen, poll_timeout)
+        webhooks = await _start_webhooks(app, telegram, zalo, zalo_oa, listen, poll_timeout)
         tasks = [
             asyncio.create_task(delivery.run()),
             asyncio.create_task(broadcasts.run()),
@@ -132,17 +136,22 @@ async def running(
         services.on_outbox = None
 
 
-async def _start_zalo(
+async def _start_webhooks(
     app: App,
+    telegram: TelegramChannel | None,
     zalo: ZaloBotChannel | None,
     zalo_oa: ZaloOAClient | None,
     listen: bool,
     poll_timeout: int,
 ) -> web.AppRunner | None:
-    """Zalo Bot by long polling, or by webhook when ZALO_WEBHOOK_URL is set; the OA's
-    webhook (signed events) beside it. One aiohttp server carries the webhooks and /health."""
+    """Telegram's webhook (TELEGRAM_WEBHOOK_URL) and the Zalo Bot's (ZALO_WEBHOOK_URL), each
+    checked against its secret, the Zalo Bot's long polling otherwise, and the OA's signed
+    events: one aiohttp server carries the webhooks and /health."""
     settings = app.settings
     routes: list[web.RouteDef] = []
+    if telegram is not None and listen and settings.telegram_webhook_url:
+        secret = settings.telegram_webhook_secret or ""
+        routes.append(web.post("/telegram", telegram.webhook_handler(secret)))
     if zalo is not None and listen:
         if settings.zalo_webhook_url and settings.zalo_webhook_secret:
             await zalo.set_webhook(settings.zalo_webhook_url, settings.zalo_webhook_secret)

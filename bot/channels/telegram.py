@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 import os
 
@@ -156,18 +157,49 @@ class TelegramChannel:
         )
         app.add_error_handler(self._on_error)
 
-    async def start(self, poll_interval: float = 0.0, timeout: int = 30) -> None:
-        """Connects, sets the command menu and starts long polling."""
+    async def start(
+        self,
+        poll_interval: float = 0.0,
+        timeout: int = 30,
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
+    ) -> None:
+        """Connects, sets the command menu and starts long polling, or, with a webhook URL,
+        tells Telegram to post updates there (see `webhook_handler`)."""
         app = self.application
         await app.initialize()
         self.router.bot_username = app.bot.username
         await set_commands(app)
         await app.start()
+        if webhook_url:
+            await app.bot.set_webhook(
+                webhook_url, secret_token=webhook_secret, allowed_updates=Update.ALL_TYPES
+            )
+            log.info("telegram: webhook at %s as @%s", webhook_url, app.bot.username)
+            return
         assert app.updater is not None
         await app.updater.start_polling(
             poll_interval=poll_interval, timeout=timeout, drop_pending_updates=False
         )
         log.info("telegram: polling as @%s", app.bot.username)
+
+    def webhook_handler(self, secret: str) -> Any:
+        """aiohttp handler for Telegram's webhook: the secret header must match (else 401);
+        the update is queued for the Application and answered at once."""
+        from aiohttp import web
+
+        async def handle(request: web.Request) -> web.Response:
+            given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+            if not secret or not hmac.compare_digest(given, secret):
+                return web.Response(status=401)
+            try:
+                update = Update.de_json(await request.json(), self.application.bot)
+            except ValueError:
+                return web.Response(status=400)
+            await self.application.update_queue.put(update)
+            return web.Response(status=200)
+
+        return handle
 
     async def stop(self) -> None:
         app = self.application
