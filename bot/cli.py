@@ -87,20 +87,9 @@ async def cmd_import_scores(
         return 2
     app = await App.open(settings, charts=False)
     try:
-        wards = await app.repo.wards()
-        if ward_name:
-            wards = [w for w in wards if w.name == ward_name]
-        if len(wards) != 1:
-            _err(
-                _(
-                    "Name the ward with --ward (known: {names}).",
-                    names=", ".join(w.name for w in await app.repo.wards()) or "—",
-                )
-                if wards
-                else _("No such ward; run `chiso setup ward.toml` first.")
-            )
+        ward = await _one_ward(app, ward_name)
+        if ward is None:
             return 2
-        ward = wards[0]
         today = app.services.clock.now().date()
         try:
             drafts = read_score_file(path.name, data, today=today)
@@ -270,17 +259,17 @@ async def cmd_reminders_run(settings: Settings) -> int:
 
 
 async def _one_ward(app: App, ward_name: str | None) -> WardRec | None:
-    wards = await app.repo.wards()
-    if ward_name:
-        wards = [w for w in wards if w.name == ward_name]
+    """The ward a command acts on: the only one, or the one named with --ward."""
+    every = await app.repo.wards()
+    wards = [w for w in every if w.name == ward_name] if ward_name else every
     if len(wards) == 1:
         return wards[0]
-    names = ", ".join(w.name for w in await app.repo.wards()) or "—"
-    _err(
-        _("Name the ward with --ward (known: {names}).", names=names)
-        if wards or ward_name is None
-        else _("No such ward; run `chiso setup ward.toml` first.")
-    )
+    if wards:  # several and none named
+        _err(
+            _("Name the ward with --ward (known: {names}).", names=", ".join(w.name for w in every))
+        )
+    else:
+        _err(_("No such ward; run `chiso setup ward.toml` first."))
     return None
 
 

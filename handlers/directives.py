@@ -18,7 +18,7 @@ from handlers.context import Ctx
 from handlers.departments import resolve_department
 from handlers.labels import document_kind
 from handlers.protocol import Button, InboundFile, Reply
-from handlers.tasks import recurrence_text
+from handlers.tasks import recurrence_text, short
 from ingest.deadlines import parse_deadline
 from ingest.directive import Unit, parse_directive, to_json
 from ingest.documents import DocumentError, extract_text
@@ -184,7 +184,7 @@ def describe(data: dict[str, Any], ward: WardRec, _: Translator) -> list[str]:
         lines += ["", f"**{name}**"]
         for number in numbers:
             task = data["tasks"][number - 1]
-            text = task["text"] if len(task["text"]) <= 200 else task["text"][:199] + "…"
+            text = short(task["text"], 200)
             lines.append(f"{number}. {text}")
             lines.append("    " + _("Deadline: {deadline}", deadline=_deadline_label(task, _)))
             supports = [u["name"] for u in task["units"] if u["role"] == "support"]

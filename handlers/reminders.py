@@ -11,7 +11,14 @@ from datetime import datetime, timedelta
 from handlers.context import Ctx
 from handlers.labels import document_kind
 from handlers.protocol import Button, Reply
-from handlers.tasks import can_close, directive_title, recurrence_text, render_task
+from handlers.tasks import (
+    can_close,
+    directive_title,
+    recurrence_text,
+    render_task,
+    short,
+    units_text,
+)
 from locales import Translator
 from reminders.planner import Due
 from reminders.policy import policy_from
@@ -20,15 +27,6 @@ from store.records import TaskRec
 
 SNOOZE_PREFIX = "hoan"
 DETAILS_PREFIX = "chitiet"
-
-
-def _units(task: TaskRec, _: Translator) -> str:
-    leads = ", ".join(u.name for u in task.leads)
-    supports = ", ".join(u.name for u in task.supports)
-    text = _("lead: {units}", units=leads) if leads else ""
-    if supports:
-        text += ("; " if text else "") + _("support: {units}", units=supports)
-    return text
 
 
 def reminder(due: Due, task: TaskRec, _: Translator, mentions: str = "") -> Reply:
@@ -94,8 +92,12 @@ def reminder(due: Due, task: TaskRec, _: Translator, mentions: str = "") -> Repl
             days=-due.days_left,
             deadline=deadline,
         )
-    text = task.text if len(task.text) <= 400 else task.text[:399] + "…"
-    lines = [head, text, _units(task, _), _("From: {title}", title=directive_title(task, _))]
+    lines = [
+        head,
+        short(task.text, 400),
+        units_text(task, _),
+        _("From: {title}", title=directive_title(task, _)),
+    ]
     if mentions:
         lines.append(mentions)
     return Reply(

@@ -109,7 +109,7 @@ def deadline_text(task: TaskRec, ctx: Ctx, today: date) -> str:
     return text
 
 
-def _units_text(task: TaskRec, _: Translator) -> str:
+def units_text(task: TaskRec, _: Translator) -> str:
     leads = ", ".join(u.name for u in task.leads)
     supports = ", ".join(u.name for u in task.supports)
     text = _("lead: {units}", units=leads) if leads else ""
@@ -118,7 +118,7 @@ def _units_text(task: TaskRec, _: Translator) -> str:
     return text
 
 
-def _short(text: str, limit: int = 220) -> str:
+def short(text: str, limit: int = 220) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
@@ -130,16 +130,16 @@ def directive_title(task: TaskRec, _: Translator) -> str:
     if d.issued_on:
         parts.append(_("of {date}", date=_.date(d.issued_on)))
     title = " ".join(parts)
-    return f"{title} — {_short(d.subject, 120)}" if d.subject else title
+    return f"{title} — {short(d.subject, 120)}" if d.subject else title
 
 
 def render_task(task: TaskRec, ctx: Ctx, today: date, with_units: bool = True) -> list[str]:
     _ = ctx._
     state = state_of(task, ctx, today)
-    lines = [f"{STATUS_MARK[state.status]} **#{task.number}** {_short(task.text)}"]
+    lines = [f"{STATUS_MARK[state.status]} **#{task.number}** {short(task.text)}"]
     lines.append("    " + _("Deadline: {deadline}", deadline=deadline_text(task, ctx, today)))
     if with_units:
-        lines.append("    " + _units_text(task, _))
+        lines.append("    " + units_text(task, _))
     if task.status == "done" and task.closed_at is not None:
         lines.append(
             "    "
@@ -284,7 +284,7 @@ async def start_close(ctx: Ctx, arg: str) -> Reply:
     return Reply(
         "\n".join(
             [
-                _("Closing task #{number}: {text}", number=number, text=_short(task.text, 160)),
+                _("Closing task #{number}: {text}", number=number, text=short(task.text, 160)),
                 _(
                     "Please send the evidence (tài liệu kiểm chứng): a file, a link or a sentence. "
                     "Type /huy to stop."
@@ -348,7 +348,7 @@ async def _close(
         _(
             "✅ Task #{number} is done. Evidence recorded: {evidence}",
             number=number,
-            evidence=_short(evidence, 200),
+            evidence=short(evidence, 200),
         )
     )
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from reminders.planner import PlanTask
 from store import models as m
+from store.tasks import done_occurrences
 
 SEP = "\x1f"  # between department codes in the aggregated column
 
@@ -65,7 +66,7 @@ async def load_plan_tasks(
         query = query.where(or_(t.recurrence.is_not(None), t.deadline < deadline_before))
     connection = await session.connection()
     rows = (await connection.execute(query)).all()
-    done = await _done_occurrences(session, [r[0] for r in rows if r[4]])
+    done = await done_occurrences(session, [r[0] for r in rows if r[4]])
     dates: dict[Any, date | None] = {None: None}
     times: dict[Any, datetime | None] = {None: None}
     paused = gc.isenabled()
@@ -100,25 +101,6 @@ async def load_plan_tasks(
     finally:
         if paused:
             gc.enable()
-
-
-async def _done_occurrences(
-    session: AsyncSession, recurring_ids: list[int]
-) -> dict[int, frozenset[date]]:
-    """Per recurring task, the occurrences (nominal dates) reported done."""
-    found: dict[int, set[date]] = {}
-    for start in range(0, len(recurring_ids), 5000):
-        chunk = recurring_ids[start : start + 5000]
-        rows = await session.execute(
-            select(m.TaskEvent.task_id, m.TaskEvent.detail).where(
-                m.TaskEvent.kind == "occurrence_done", m.TaskEvent.task_id.in_(chunk)
-            )
-        )
-        for task_id, detail in rows.all():
-            occurrence = (detail or {}).get("occurrence")
-            if occurrence:
-                found.setdefault(task_id, set()).add(date.fromisoformat(occurrence))
-    return {task_id: frozenset(days) for task_id, days in found.items()}
 
 
 def _date(memo: dict[Any, date | None], value: Any) -> date:

@@ -59,6 +59,25 @@ async def _locked_task(s: AsyncSession, ward_id: int, number: int) -> m.Task | N
     )
 
 
+async def done_occurrences(
+    session: AsyncSession, recurring_ids: list[int]
+) -> dict[int, frozenset[date]]:
+    """Per recurring task, the occurrences (nominal dates) reported done."""
+    found: dict[int, set[date]] = {}
+    for start in range(0, len(recurring_ids), 5000):
+        chunk = recurring_ids[start : start + 5000]
+        rows = await session.execute(
+            select(m.TaskEvent.task_id, m.TaskEvent.detail).where(
+                m.TaskEvent.kind == "occurrence_done", m.TaskEvent.task_id.in_(chunk)
+            )
+        )
+        for task_id, detail in rows.all():
+            occurrence = (detail or {}).get("occurrence")
+            if occurrence:
+                found.setdefault(task_id, set()).add(date.fromisoformat(occurrence))
+    return {task_id: frozenset(days) for task_id, days in found.items()}
+
+
 class TaskStore:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]):
         self.sessions = sessions
@@ -321,14 +340,7 @@ class TaskStore:
 
     async def done_occurrences(self, task_id: int) -> frozenset[date]:
         async with self.sessions() as s:
-            details = await s.scalars(
-                select(m.TaskEvent.detail).where(
-                    m.TaskEvent.task_id == task_id, m.TaskEvent.kind == "occurrence_done"
-                )
-            )
-            return frozenset(
-                date.fromisoformat(d["occurrence"]) for d in details if d and d.get("occurrence")
-            )
+            return (await done_occurrences(s, [task_id])).get(task_id, frozenset())
 
     async def reopen(self, ward_id: int, number: int, by: str, at: datetime) -> TaskRec | None:
         async with self.sessions.begin() as s:
