@@ -317,9 +317,7 @@ class TaskStore:
     ) -> bool:
         """Records one period of a recurring task done (the task stays open)."""
         async with self.sessions.begin() as s:
-            row = await s.scalar(
-                select(m.Task).where(m.Task.ward_id == ward_id, m.Task.number == number)
-            )
+            row = await _locked_task(s, ward_id, number)
             if row is None or row.status != "open":
                 return False
             s.add(
