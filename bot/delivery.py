@@ -12,7 +12,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from handlers.protocol import Attachment, Button, Reply
@@ -21,8 +21,24 @@ from store.outbox import OutboxRow, OutboxStore
 from store.repo import Repo
 
 log = logging.getLogger(__name__)
-# sends one reply to a chat; returns the channel's id of an attachment it uploaded, if any
-Sender = Callable[[str, Reply], Awaitable[str | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """What a channel's sender reports of one message it delivered."""
+
+    uploaded: str | None = None  # the channel's id of an attachment it uploaded, to reuse
+    # why the attachment did not go with the text (None: it went, or there was none)
+    attachment_dropped: str | None = None
+
+
+# sends one reply to a chat; returns a `Sent` (or, for short, the uploaded id or None)
+Sender = Callable[[str, Reply], Awaitable["Sent | str | None"]]
+
+
+def as_sent(result: Sent | str | None) -> Sent:
+    """A sender's answer as a `Sent`."""
+    return result if isinstance(result, Sent) else Sent(uploaded=result)
 AttachmentLoader = Callable[[int], Awaitable[tuple[bytes | None, str | None]]]
 NUMBERED_CHANNELS = frozenset({"zalo", "zalo_oa"})  # no buttons: choices are numbers
 ANYONE = "*"  # the user id of a chat's own question (the last message's numbered choices)
@@ -157,12 +173,12 @@ class Delivery:
                 # the file goes up once; the other chats wait for its id
                 async with self._upload_locks.setdefault(ref, asyncio.Lock()):
                     reply = await self._reply(row)
-                    uploaded = await self.senders[row.channel](row.chat_id, reply)
-                    if uploaded:
-                        self._uploaded[ref] = uploaded
+                    outcome = as_sent(await self.senders[row.channel](row.chat_id, reply))
+                    if outcome.uploaded:
+                        self._uploaded[ref] = outcome.uploaded
             else:
                 reply = await self._reply(row)
-                await self.senders[row.channel](row.chat_id, reply)
+                outcome = as_sent(await self.senders[row.channel](row.chat_id, reply))
             await self._remember_choices(row, reply)
         except DeliveryError as exc:
             now = self.clock.now()

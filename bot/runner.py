@@ -16,10 +16,11 @@ from bot.channels.telegram import TelegramChannel, send_proactive
 from bot.channels.zalo import ZaloBotChannel
 from bot.channels.zalo import send_proactive as send_zalo
 from bot.channels.zalo_oa import ZaloOAClient
-from bot.delivery import Delivery, Sender
+from bot.delivery import Delivery, Sender, Sent
 from bot.ratelimit import BACKGROUND, SlidingWindowLimiter
 from handlers.protocol import Reply
 from reminders.scheduler import ReminderScheduler
+from store.keys import broadcast_report_key
 
 log = logging.getLogger(__name__)
 BROADCAST_CONCURRENCY = 4  # sends in flight in the broadcast lane (the limiter paces them)
@@ -43,7 +44,7 @@ async def running(
     if telegram is not None:
         channel = telegram
 
-        async def telegram_sender(chat_id: str, reply: Reply) -> str | None:
+        async def telegram_sender(chat_id: str, reply: Reply) -> Sent | str | None:
             return await send_proactive(channel, chat_id, reply)
 
         senders["telegram"] = telegram_sender
@@ -53,7 +54,7 @@ async def running(
     if zalo is not None:
         zalo_channel = zalo
 
-        async def zalo_sender(chat_id: str, reply: Reply) -> str | None:
+        async def zalo_sender(chat_id: str, reply: Reply) -> Sent | str | None:
             async with zalo_limiter.place(BACKGROUND):
                 return await send_zalo(zalo_channel, chat_id, reply)
 
@@ -61,7 +62,7 @@ async def running(
     if zalo_oa is not None:
         oa_send = zalo_oa.sender()
 
-        async def oa_sender(chat_id: str, reply: Reply) -> str | None:
+        async def oa_sender(chat_id: str, reply: Reply) -> Sent | str | None:
             async with zalo_limiter.place(BACKGROUND):
                 return await oa_send(chat_id, reply)
 
@@ -190,7 +191,7 @@ async def _report_broadcasts(app: App, stopping: asyncio.Event, wake: Callable[[
             settled = await app.services.broadcasts.settle()
             items = [
                 OutboxItem(
-                    key=f"report:broadcast:{b.id}",
+                    key=broadcast_report_key(b.id),
                     channel=channel,
                     chat_id=chat,
                     ward_id=b.ward_id,

@@ -24,6 +24,7 @@ from ingest.directive import Unit, parse_directive, to_json
 from ingest.documents import DocumentError, extract_text
 from ingest.snapshot_draft import draft_from_dict
 from locales import Translator
+from store.keys import directive_notice_key
 from store.outbox import OutboxItem
 from store.records import ChatRec, DirectiveRec, TaskRec, WardRec
 from store.tasks import NewDirective, NewTask, NewUnit
@@ -417,7 +418,7 @@ def _notices(
                 lines += ["", _("To close a task: /xong NUMBER (then send the evidence).")]
             items.append(
                 OutboxItem(
-                    key=f"directive:{directive.id}:{chat.channel}:{chat.chat_id}:{number}",
+                    key=directive_notice_key(directive.id, chat.channel, chat.chat_id, number),
                     channel=chat.channel,
                     chat_id=chat.chat_id,
                     ward_id=ctx.ward.id,

@@ -22,6 +22,7 @@ from handlers.tasks import (
 from locales import Translator
 from reminders.planner import Due
 from reminders.policy import policy_from
+from store.keys import snooze_key
 from store.outbox import OutboxItem
 from store.records import TaskRec
 
@@ -164,7 +165,7 @@ async def snooze(ctx: Ctx, arg: str) -> Reply:
     chats = await ctx.repo.ward_chats(ctx.ward.id, kind="department")
     items = [
         OutboxItem(
-            key=f"task:{task.id}:snooze:{until.isoformat()}:{c.channel}:{c.chat_id}",
+            key=snooze_key(task.id, until, c.channel, c.chat_id),
             channel=c.channel,
             chat_id=c.chat_id,
             ward_id=ctx.ward.id,

@@ -16,6 +16,7 @@ from handlers.departments import find_department
 from handlers.labels import document_kind
 from handlers.protocol import Button, Inbound, Reply
 from locales import N_, Translator
+from store.keys import task_prefix
 from store.records import LEADER_ROLES, PendingRec, TaskRec, WardRec
 
 EVIDENCE_KIND = "await_evidence"
@@ -342,7 +343,7 @@ async def _close(
     )
     if done is None:
         return Reply(_("Task #{number} is already done.", number=number))
-    await ctx.services.outbox.skip_prefix(f"task:{done.id}:")  # queued reminders are moot
+    await ctx.services.outbox.skip_prefix(task_prefix(done.id))  # queued reminders are moot
     evidence = file_name or text or ""
     return Reply(
         _(

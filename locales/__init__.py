@@ -9,10 +9,11 @@ is no compile step to forget.
 from __future__ import annotations
 
 import io
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
@@ -23,6 +24,7 @@ from babel.support import NullTranslations, Translations
 DOMAIN = "chiso"
 DEFAULT_LANGUAGE = "vi"
 SUPPORTED = ("vi", "en")
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")  # every time a person reads is in the ward's zone
 _HERE = Path(__file__).parent
 
 
@@ -82,7 +84,11 @@ class Translator:
         return format_date(value, "dd/MM/yyyy", locale=self.lang)
 
     def datetime(self, value: datetime) -> str:
-        return format_datetime(value, "HH:mm dd/MM/yyyy", locale=self.lang)
+        """A moment as people in the ward read it: Asia/Ho_Chi_Minh, whatever zone it is in
+        (stored times are UTC; a naive value is taken as UTC)."""
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return format_datetime(value.astimezone(LOCAL_TZ), "HH:mm dd/MM/yyyy", locale=self.lang)
 
 
 @cache

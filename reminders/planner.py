@@ -64,6 +64,7 @@ from typing import Any
 
 from reminders.calendar import WorkCalendar
 from reminders.clock import VN_TZ
+from store.keys import due_key
 
 DEPARTMENT = "department"
 LEADERSHIP = "leadership"
@@ -113,7 +114,6 @@ class Step:
     working_days_left: int  # WorkCalendar.working_days_until(slot day, deadline)
     slot: datetime  # when it is due to go out: office_time on a working day (aware)
     deadline_day_off: bool  # the stated date (deadline / nominal date) is not a working day
-    suffix: str  # the key without its task part: ":{occurrence}:{step}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -470,7 +470,6 @@ class _Tick:
                 self.wd.between(day, deadline),
                 self.slot(day),
                 day_off,
-                f":{occurrence.isoformat()}:{step}",
             )
         return found
 
@@ -529,7 +528,7 @@ class _Tick:
         if task.created_at <= info.first_slot:
             for t in info.templates:
                 if closed is None or t.slot < closed:
-                    out.append(Due(f"task:{task.id}{t.suffix}", task, t))
+                    out.append(Due(due_key(task.id, t.occurrence, t.step), task, t))
             return
         # loaded late: one catch-up instead of the steps before it
         wd = self.wd
@@ -552,7 +551,7 @@ class _Tick:
                 )
         for t in found:
             if closed is None or t.slot < closed:
-                out.append(Due(f"task:{task.id}{t.suffix}", task, t))
+                out.append(Due(due_key(task.id, t.occurrence, t.step), task, t))
 
     # recurring tasks
 
@@ -594,7 +593,7 @@ class _Tick:
                 and (closed is None or t.slot < closed)
                 and occ.nominal not in done
             ):
-                out.append(Due(f"task:{task.id}{t.suffix}", task, t))
+                out.append(Due(due_key(task.id, t.occurrence, t.step), task, t))
         # the latest occurrence that began before the task was loaded
         i = bisect.bisect_left(info.first_slots, created) - 1
         if i < 0:
@@ -617,7 +616,7 @@ class _Tick:
         found.extend(t for slot, t in occ.steps if t is not None and slot > catchup_slot)
         for t in found:
             if closed is None or t.slot < closed:
-                out.append(Due(f"task:{task.id}{t.suffix}", task, t))
+                out.append(Due(due_key(task.id, t.occurrence, t.step), task, t))
 
 
 _TICKS: dict[tuple[Any, ...], _Tick] = {}

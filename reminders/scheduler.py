@@ -23,6 +23,7 @@ from reminders.clock import VN_TZ, Clock
 from reminders.planner import Due, deadline_horizon, plan
 from reminders.planner_source import load_plan_tasks
 from reminders.policy import policy_from
+from store.keys import addressed
 from store.outbox import OutboxItem, OutboxStore
 from store.records import ChatRec, TaskRec
 from store.repo import Repo
@@ -112,7 +113,7 @@ class ReminderScheduler:
                 reply = reminder(due, task, _, self._mentions(channel, task, people[task.ward_id]))
                 result.append(
                     Planned(
-                        key=f"{due.key}:{channel}:{chat_id}",
+                        key=addressed(due.key, channel, chat_id),
                         channel=channel,
                         chat_id=chat_id,
                         task_number=task.number,

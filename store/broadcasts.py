@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from store import models as m
+from store.keys import broadcast_key, broadcast_prefix
 from store.records import ChatRec
 
 LANE = "broadcast"
@@ -37,7 +38,7 @@ class BroadcastRec:
 
 
 def key_prefix(broadcast_id: int) -> str:
-    return f"broadcast:{broadcast_id}:"
+    return broadcast_prefix(broadcast_id)
 
 
 class BroadcastStore:
@@ -86,7 +87,7 @@ class BroadcastStore:
             s.add_all(
                 [
                     m.Outbox(
-                        key=f"{key_prefix(row.id)}{c.channel}:{c.chat_id}",
+                        key=broadcast_key(row.id, c.channel, c.chat_id),
                         ward_id=ward_id,
                         lane=LANE,
                         channel=c.channel,

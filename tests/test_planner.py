@@ -20,6 +20,7 @@ from reminders.planner import (
     parse_recurrence,
     plan,
 )
+from store.keys import due_key
 
 CAL = WorkCalendar()
 POLICY = Policy()
@@ -94,7 +95,7 @@ def assert_office_slots(dues: Iterable[Due], policy: Policy = POLICY) -> None:
         local = d.slot.astimezone(VN_TZ)
         assert local.timetz().replace(tzinfo=None) == policy.office_time
         assert CAL.is_working_day(local.date()), d.key
-        assert d.key == f"task:{d.task_id}:{d.occurrence.isoformat()}:{d.step}"
+        assert d.key == due_key(d.task_id, d.occurrence, d.step)
 
 
 # --- one-off deadlines ------------------------------------------------------------------------

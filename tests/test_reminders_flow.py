@@ -9,6 +9,7 @@ from bot.app import App
 from handlers.protocol import Inbound
 from reminders.clock import VN_TZ, FixedClock
 from reminders.scheduler import ReminderScheduler
+from store.keys import ReminderKey, parse_task_key, snooze_key
 from store.tasks import NewDirective, NewTask, NewUnit
 
 DEPT_CHAT = "-1001000000002"  # TTPVHCC's group in examples/ward.toml
@@ -40,6 +41,16 @@ def scheduler(app: App) -> ReminderScheduler:
     return ReminderScheduler(app.repo, s.tasks, s.outbox, s.clock, s.calendar)
 
 
+def parts(key: str) -> ReminderKey:
+    found = parse_task_key(key)
+    assert found is not None, key
+    return found
+
+
+def step_of(key: str) -> str:
+    return parts(key).step
+
+
 async def rows(app: App) -> list[tuple[str, str, str, str]]:
     return await app.services.outbox.rows("task:")
 
@@ -58,14 +69,14 @@ async def test_the_ladder_reaches_the_department_chat_once_per_step(
             await sched.tick()
         day += timedelta(days=1)
     sent = [key for key, _channel, chat, _status in await rows(app) if chat == DEPT_CHAT]
-    steps = [key.split(":")[3] for key in sent]
+    steps = [step_of(key) for key in sent]
     assert steps[:3] == ["before-7", "before-3", "before-1"]
     assert "day" in steps
     assert len(sent) == len(set(sent))  # each step once, however many ticks
     overdue = [s for s in steps if s.startswith("overdue-")]
     assert overdue and all(date.fromisoformat(s[8:]).weekday() < 5 for s in overdue)
-    escalations = [key for key, _c, chat, _s in await rows(app) if key.split(":")[3] == "escalate"]
-    chats = {key.rsplit(":", 1)[1] for key in escalations}
+    escalations = [key for key, _c, chat, _s in await rows(app) if step_of(key) == "escalate"]
+    chats = {parts(key).chat_id for key in escalations}
     assert chats == {LEADERSHIP_CHAT, CHAIRMAN}
 
 
@@ -96,7 +107,7 @@ async def test_closing_stops_reminders_and_snooze_skips_a_day(app: App, clock: F
     )
     assert "27/11/2025" in (await app.router.handle(snooze))[0].text
     again = [key for key, _c, _chat, status in await rows(app) if ":snooze:" in key]
-    assert again == [f"task:2:snooze:2025-11-27:telegram:{DEPT_CHAT}"]
+    assert again == [snooze_key(2, date(2025, 11, 27), "telegram", DEPT_CHAT)]
     stranger = Inbound(
         channel="telegram",
         chat_id="700000005",
@@ -109,7 +120,8 @@ async def test_closing_stops_reminders_and_snooze_skips_a_day(app: App, clock: F
     clock.set(at(date(2025, 12, 2)))  # before-3
     await sched.tick()
     statuses = {
-        (key.split(":")[1], key.split(":")[3]): status for key, _c, _chat, status in await rows(app)
+        (str(parts(key).task_id), step_of(key)): status
+        for key, _c, _chat, status in await rows(app)
     }
     assert ("1", "before-3") not in statuses  # closed: nothing more
     assert statuses[("2", "before-3")] == "pending"
@@ -129,7 +141,7 @@ async def test_weekly_report_and_plan_preview(app: App, clock: FixedClock) -> No
     assert await sched.tick() == 0
     clock.set(at(date(2025, 11, 25)))  # Monday passed without the report
     await sched.tick()
-    missed = [(key.split(":")[3], chat) for key, _c, chat, _s in await rows(app) if "missed" in key]
+    missed = [(step_of(key), chat) for key, _c, chat, _s in await rows(app) if "missed" in key]
     assert ("missed", LEADERSHIP_CHAT) in missed and ("missed", CHAIRMAN) in missed
 
 

@@ -39,7 +39,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.delivery import DeliveryError, Sender
+from bot.delivery import DeliveryError, Sender, Sent
 from bot.render import split_text
 from handlers.protocol import Reply
 from store.oauth import TokenRec, TokenStore
@@ -291,7 +291,7 @@ class ZaloOAClient:
     def sender(self) -> Sender:
         from bot.channels.console import render
 
-        async def send(chat_id: str, reply: Reply) -> str | None:
+        async def send(chat_id: str, reply: Reply) -> Sent | str | None:
             if reply.image is not None or reply.attachment is not None:
                 log.info("zalo_oa: images/attachments are not sent yet; %s gets the text", chat_id)
             text = render(reply, "vi").strip()

@@ -1,0 +1,115 @@
+"""Outbox keys: the one place their format is written and read.
+
+An outbox key names one proactive message so that planning it twice (a restart, a second
+replica, a tick that overlaps the previous one) writes it once. Every producer builds its key
+here, and tests compare keys through these functions, never by splitting strings.
+
+- task reminder: ``task:{task}:{occurrence}:{step}:{channel}:{chat}``
+- snoozed repeat: ``task:{task}:snooze:{day}:{channel}:{chat}``
+- rescheduled-deadline notice: ``task:{task}:deadline:{n}:{channel}:{chat}``
+- directive notice (one per part): ``directive:{directive}:{channel}:{chat}:{part}``
+- broadcast: ``broadcast:{broadcast}:{channel}:{chat}``; its report ``report:broadcast:{id}``
+- blocked-chat alert to the admins:
+  ``chat-inactive:{channel}:{chat}:{since}:{admin channel}:{admin chat}``
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+SEP = ":"
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderKey:
+    """The parts of a task reminder's key."""
+
+    task_id: int
+    occurrence: str  # ISO date, or "snooze"/"deadline" for the task's other messages
+    step: str
+    channel: str
+    chat_id: str
+
+
+def task_prefix(task_id: int) -> str:
+    """Every key of one task's messages starts with this (to skip its queued reminders)."""
+    return f"task:{task_id}:"
+
+
+def due_key(task_id: int, occurrence: date, step: str) -> str:
+    """A reminder step of a task, before it is addressed to a chat (the planner's key)."""
+    return f"task:{task_id}:{occurrence.isoformat()}:{step}"
+
+
+def occurrence_prefix(task_id: int, occurrence: date) -> str:
+    """Every reminder key of one occurrence (one deadline) of a task."""
+    return f"task:{task_id}:{occurrence.isoformat()}:"
+
+
+def addressed(base: str, channel: str, chat_id: str) -> str:
+    """A key for one chat: `base` followed by the chat."""
+    return f"{base}:{channel}:{chat_id}"
+
+
+def reminder_key(task_id: int, occurrence: date, step: str, channel: str, chat_id: str) -> str:
+    return addressed(due_key(task_id, occurrence, step), channel, chat_id)
+
+
+def snooze_key(task_id: int, until: date, channel: str, chat_id: str) -> str:
+    return f"task:{task_id}:snooze:{until.isoformat()}:{channel}:{chat_id}"
+
+
+def deadline_change_key(task_id: int, change: int, channel: str, chat_id: str) -> str:
+    """The notice that a task's deadline was changed (`change` counts the changes)."""
+    return f"task:{task_id}:deadline:{change}:{channel}:{chat_id}"
+
+
+def parse_task_key(key: str) -> ReminderKey | None:
+    """The parts of a task message's key; None for any other key."""
+    parts = key.split(SEP)
+    if len(parts) < 6 or parts[0] != "task" or not parts[1].isdigit():
+        return None
+    # the chat id never holds the separator; the channel is the second-to-last part
+    return ReminderKey(int(parts[1]), parts[2], SEP.join(parts[3:-2]), parts[-2], parts[-1])
+
+
+def directive_notice_key(directive_id: int, channel: str, chat_id: str, part: int) -> str:
+    return f"directive:{directive_id}:{channel}:{chat_id}:{part}"
+
+
+def broadcast_prefix(broadcast_id: int) -> str:
+    return f"broadcast:{broadcast_id}:"
+
+
+def broadcast_key(broadcast_id: int, channel: str, chat_id: str) -> str:
+    return f"{broadcast_prefix(broadcast_id)}{channel}:{chat_id}"
+
+
+def broadcast_report_key(broadcast_id: int) -> str:
+    return f"report:broadcast:{broadcast_id}"
+
+
+def chat_inactive_key(
+    channel: str, chat_id: str, since: str, admin_channel: str, admin_chat: str
+) -> str:
+    """The admins' alert that a chat blocked or removed the bot (once per time it happened)."""
+    return f"chat-inactive:{channel}:{chat_id}:{since}:{admin_channel}:{admin_chat}"
+
+
+__all__ = [
+    "ReminderKey",
+    "addressed",
+    "broadcast_key",
+    "broadcast_prefix",
+    "broadcast_report_key",
+    "chat_inactive_key",
+    "deadline_change_key",
+    "directive_notice_key",
+    "due_key",
+    "occurrence_prefix",
+    "parse_task_key",
+    "reminder_key",
+    "snooze_key",
+    "task_prefix",
+]
