@@ -169,7 +169,9 @@ def cmd_parse_directive(path: Path, ward_config: Path | None, as_json: bool) -> 
 
 
 async def cmd_reminders_plan(settings: Settings, at_text: str, as_json: bool) -> int:
-    """What the tick at that instant would send, as if it were that moment; writes nothing."""
+    """What the tick at that instant would send, as if it were that moment (every stored task
+    counts, even one loaded later; the window is since the previous office slot); writes
+    nothing."""
     import json
     from datetime import datetime
 
@@ -192,7 +194,9 @@ async def cmd_reminders_plan(settings: Settings, at_text: str, as_json: bool) ->
             app.services.clock,
             app.services.calendar,
         )
-        planned = [p for p in await scheduler.due(at) if not p.snoozed and not p.superseded]
+        planned = [
+            p for p in await scheduler.due(at, preview=True) if not p.snoozed and not p.superseded
+        ]
     finally:
         await app.close()
     if as_json:
@@ -204,6 +208,7 @@ async def cmd_reminders_plan(settings: Settings, at_text: str, as_json: bool) ->
                 "task": p.task_number,
                 "step": p.step,
                 "text": p.text,
+                "send_at": p.slot.astimezone(VN_TZ).isoformat(),
             }
             for p in planned
         ]
@@ -212,8 +217,44 @@ async def cmd_reminders_plan(settings: Settings, at_text: str, as_json: bool) ->
     if not planned:
         _out(_("Nothing is due at {at}.", at=at.isoformat(timespec="minutes")))
     for p in planned:
-        _out(f"{p.channel}:{p.chat_id}  #{p.task_number}  {p.step}")
+        send_at = p.slot.astimezone(VN_TZ).isoformat(timespec="minutes")
+        _out(f"{send_at}  {p.channel}:{p.chat_id}  #{p.task_number}  {p.step}")
         _out("    " + p.text.splitlines()[0].replace("**", ""))
+    return 0
+
+
+async def cmd_tasks_reschedule(
+    settings: Settings, number: int, day_text: str, why: str, ward_name: str | None
+) -> int:
+    """`chiso tasks reschedule N DATE [--reason TEXT]`: as /doihan, by the console's user."""
+    import os
+
+    from handlers.reschedule import change_deadline, outcome_text, read_date
+
+    app = await App.open(settings, charts=False)
+    try:
+        ward = await _one_ward(app, ward_name)
+        if ward is None:
+            return 2
+        new = read_date(day_text, app.services.clock.now().date())
+        if new is None:
+            _err(
+                _(
+                    "“{text}” is not a date I understand; write it as DD/MM/YYYY (or DD/MM), "
+                    "e.g. 15/12/2025. Nothing was changed.",
+                    text=day_text,
+                )
+            )
+            return 2
+        who = os.environ.get("USER") or "console"
+        result, told = await change_deadline(app.services, ward.id, number, new, who, why)
+    finally:
+        await app.close()
+    text = outcome_text(result, number, new, told, _).replace("**", "")
+    if result.outcome != "changed":
+        _err(text)
+        return 2
+    _out(text)
     return 0
 
 
@@ -275,8 +316,9 @@ async def _one_ward(app: App, ward_name: str | None) -> WardRec | None:
 
 async def cmd_broadcast(settings: Settings, args: argparse.Namespace) -> int:
     """`chiso broadcast send|status|cancel`: queue for the running bot, look, or stop."""
-    from handlers.broadcast import report, resolve_audience
+    from handlers.broadcast import cancelled_text, report, resolve_audience
     from ingest.when import parse_when
+    from reminders.hours import hours_from
 
     app = await App.open(settings, charts=False)
     try:
@@ -301,11 +343,11 @@ async def cmd_broadcast(settings: Settings, args: argparse.Namespace) -> int:
                 _out(_("No broadcast has been sent yet."))
             return 0
         if args.what == "cancel":
-            stopped = await store.cancel(ward.id, args.id)
-            if stopped is None:
+            done = await store.cancel(ward.id, args.id)
+            if done is None:
                 _err(_("There is no broadcast #{id}.", id=args.id))
                 return 2
-            _out(_("Broadcast #{id} stopped: {n} chats will not get it.", id=args.id, n=stopped))
+            _out(cancelled_text(args.id, done.stopped, done.on_the_way, _))
             return 0
         now = app.services.clock.now()
         when = parse_when(args.at, now) if args.at else now
@@ -335,6 +377,30 @@ async def cmd_broadcast(settings: Settings, args: argparse.Namespace) -> int:
                 )
             )
             return 2
+        # chats of channels this configuration does not run are left out (when it runs any:
+        # a machine that only queues for the bot may have no channel settings of its own)
+        reachable = settings.channels
+        unreachable = [c for c in chats if reachable and c.channel not in reachable]
+        if unreachable:
+            left_out = ", ".join(sorted({c.channel for c in unreachable}))
+            chats = [c for c in chats if c not in unreachable]
+            if not chats:
+                _err(
+                    _(
+                        "None of these chats can be reached: this bot does not run {channels}. "
+                        "Choose another audience.",
+                        channels=left_out,
+                    )
+                )
+                return 2
+            _out(
+                _.plural(
+                    "{n} chat is left out: this bot does not run {channels}.",
+                    "{n} chats are left out: this bot does not run {channels}.",
+                    len(unreachable),
+                    channels=left_out,
+                )
+            )
         data, kind = None, None
         if args.file is not None:
             try:
@@ -354,6 +420,18 @@ async def cmd_broadcast(settings: Settings, args: argparse.Namespace) -> int:
                 time=_.datetime(when),
             )
         )
+        hours = hours_from(ward.reminder_policy)
+        outside = not hours.allows(when, app.services.calendar)
+        if outside:
+            _out(
+                _(
+                    "⚠ {time} is outside office hours (the ward sends {hours} on working days). "
+                    "Confirming sends it at that time anyway; otherwise cancel and choose a time "
+                    "within office hours.",
+                    time=_.datetime(when),
+                    hours=hours.text(),
+                )
+            )
         if not args.yes:
             if not sys.stdin.isatty():
                 _err(_("Not sent: confirm with --yes when not at a terminal."))
@@ -374,6 +452,7 @@ async def cmd_broadcast(settings: Settings, args: argparse.Namespace) -> int:
             attachment_kind=kind,
             attachment_name=args.file.name if args.file else None,
             attachment=data,
+            outside_hours=outside,
         )
         _out(
             _(
@@ -591,6 +670,13 @@ def build_parser() -> argparse.ArgumentParser:
     rem_plan.add_argument("--at", required=True, help=_("an ISO instant, e.g. 2025-11-24T07:30"))
     rem_plan.add_argument("--json", action="store_true", help=_("print JSON"))
     rem_sub.add_parser("run", help=_("run the scheduler and delivery alone"))
+    tasks = sub.add_parser("tasks", help=_("tasks from directives"))
+    tasks_sub = tasks.add_subparsers(dest="what", required=True)
+    resched = tasks_sub.add_parser("reschedule", help=_("change a task's deadline"))
+    resched.add_argument("number", type=int, help=_("the task's number"))
+    resched.add_argument("date", help=_("the new deadline, e.g. 15/12/2025"))
+    resched.add_argument("--reason", default="", help=_("why, for the record and the chats"))
+    resched.add_argument("--ward", help=_("the ward's name, when the database has several"))
     bc = sub.add_parser("broadcast", help=_("broadcasts to many chats"))
     bc_sub = bc.add_subparsers(dest="what", required=True)
     bc_send = bc_sub.add_parser("send", help=_("queue a broadcast for the running bot"))
@@ -642,6 +728,8 @@ def main(argv: list[str] | None = None) -> int:
         coro = cmd_reminders_plan(settings, args.at, args.json)
     elif args.command == "reminders":
         coro = cmd_reminders_run(settings)
+    elif args.command == "tasks" and args.what == "reschedule":
+        coro = cmd_tasks_reschedule(settings, args.number, args.date, args.reason, args.ward)
     elif args.command == "parse":
         return cmd_parse_directive(args.file, args.ward_config, args.json)
     else:

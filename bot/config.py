@@ -38,6 +38,10 @@ class Settings:
     zalo_rate: float = 5.0  # ZALO_RATE: messages per second to Zalo, all chats together
     webhook_host: str = "0.0.0.0"
     webhook_port: int = 8080
+    # PUBLIC_BASE_URL: where the webhook server is reached from outside (https://bot.example.vn);
+    # set, it serves photos and files to Zalo at /files/... for FILE_TTL_HOURS
+    public_base_url: str | None = None
+    file_ttl_hours: float = 24.0
 
     @property
     def zalo_enabled(self) -> bool:
@@ -50,6 +54,16 @@ class Settings:
     @property
     def telegram_enabled(self) -> bool:
         return bool(self.telegram_token)
+
+    @property
+    def channels(self) -> frozenset[str]:
+        """The channels this configuration can send on."""
+        enabled = {
+            "telegram": self.telegram_enabled,
+            "zalo": self.zalo_enabled,
+            "zalo_oa": self.zalo_oa_enabled,
+        }
+        return frozenset(name for name, on in enabled.items() if on)
 
     def describe(self) -> str:
         """For logs: what is configured, with secrets hidden."""
@@ -108,4 +122,6 @@ def load_settings(env: dict[str, str] | None = None, dotenv: Path | None = None)
         zalo_rate=float(values.get("ZALO_RATE") or 5.0),
         webhook_host=values.get("WEBHOOK_HOST") or "0.0.0.0",
         webhook_port=int(values.get("WEBHOOK_PORT") or 8080),
+        public_base_url=(values.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
+        file_ttl_hours=float(values.get("FILE_TTL_HOURS") or 24.0),
     )

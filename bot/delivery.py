@@ -2,7 +2,13 @@
 
 A channel's sender raises `DeliveryError` with what to do next: retry later (network errors,
 5xx; `retry_after` honoured), or give up because the chat blocked or removed the bot (the chat
-is marked inactive) or the platform rejected the message.
+is marked inactive and the ward's admins are told, once) or the platform rejected the message.
+A sender that delivered the text but not its attachment says so (`Sent.attachment_dropped`):
+the row is "partial". A row of a channel this process has no sender for fails at once.
+
+A ward's messages go only within its sending hours on working days ([reminders]
+sending_hours); one due outside them waits for the next opening, unless its sender confirmed
+that time (a broadcast: `reminders.hours.ANYTIME_UNTIL`).
 """
 
 from __future__ import annotations
@@ -13,11 +19,14 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from handlers.protocol import Attachment, Button, Reply
+from reminders.calendar import WorkCalendar
 from reminders.clock import Clock
-from store.outbox import OutboxRow, OutboxStore
+from reminders.hours import SendingHours, anytime, hours_from
+from store.keys import chat_inactive_key
+from store.outbox import OutboxItem, OutboxRow, OutboxStore
 from store.repo import Repo
 
 log = logging.getLogger(__name__)
@@ -39,12 +48,17 @@ Sender = Callable[[str, Reply], Awaitable["Sent | str | None"]]
 def as_sent(result: Sent | str | None) -> Sent:
     """A sender's answer as a `Sent`."""
     return result if isinstance(result, Sent) else Sent(uploaded=result)
+
+
 AttachmentLoader = Callable[[int], Awaitable[tuple[bytes | None, str | None]]]
 NUMBERED_CHANNELS = frozenset({"zalo", "zalo_oa"})  # no buttons: choices are numbers
 ANYONE = "*"  # the user id of a chat's own question (the last message's numbered choices)
 MESSAGE_CHOICES = "message_choices"
 MAX_ATTEMPTS = 8  # for errors that are not an outage or a flood limit
-MAX_AGE = timedelta(hours=24)  # outages and flood limits are waited out this long
+MAX_AGE = timedelta(hours=24)  # outages and flood limits are waited out this long (from
+# the first attempt: a message queued long before it was due still gets its day of retries)
+POLICY_TTL = 60.0  # seconds a ward's sending hours and a chat's kind are kept in memory
+ADMIN_ROLE = "admin"
 
 
 class DeliveryError(Exception):
@@ -59,6 +73,25 @@ class DeliveryError(Exception):
         self.kind = kind  # retry | blocked | rejected | migrated | unknown
         self.retry_after = retry_after
         self.new_chat_id = new_chat_id
+
+
+def failure_reason(kind: str, detail: str) -> str:
+    """The code of why a message will not be sent (what people read is its translation, in
+    handlers.broadcast.reason_text): from the error's kind and the platform's words."""
+    text = detail.lower()
+    if kind == "blocked":
+        if any(w in text for w in ("kicked", "removed", "not a member", "left", "deleted")):
+            return "removed"
+        if "not found" in text or "not exist" in text:
+            return "not_found"
+        return "blocked"
+    if kind in ("rejected", "migrated"):
+        if "too long" in text or "too_long" in text or "length" in text:
+            return "too_long"
+        if "not found" in text:
+            return "not_found"
+        return "rejected"
+    return "gave_up"
 
 
 def reply_from_payload(payload: dict[str, object]) -> Reply:
@@ -96,6 +129,7 @@ class Delivery:
         lanes: list[str] | None = None,
         concurrency: int = 1,
         attachments: AttachmentLoader | None = None,
+        calendar: WorkCalendar | None = None,
     ):
         self.outbox, self.repo, self.clock = outbox, repo, clock
         self.senders = senders
@@ -111,16 +145,20 @@ class Delivery:
         self.lanes = lanes  # None: every lane
         self.concurrency = concurrency  # sends in flight at once (a broadcast lane: several)
         self.attachments = attachments
-        self._uploaded: dict[str, str] = {}  # "broadcast:7" -> "telegram:<file_id>"
-        self._upload_locks: dict[str, asyncio.Lock] = {}
+        self.calendar = calendar or WorkCalendar()
+        # ("telegram", "broadcast:7") -> "telegram:<file_id>": each channel uploads for itself
+        self._uploaded: dict[tuple[str, str], str] = {}
+        self._upload_locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._hours: dict[int, tuple[float, SendingHours]] = {}  # ward -> (read at, hours)
+        self._groups: dict[tuple[str, str], tuple[float, bool]] = {}  # chat -> (read at, group)
 
     def wake(self) -> None:
         self._wake.set()
 
     async def run_once(self) -> int:
-        rows = await self.outbox.claim(
-            self.clock.now(), list(self.senders), self.lanes, lease=self.lease
-        )
+        # every channel: a row of a channel with no sender here fails at once (it would
+        # otherwise wait forever and its broadcast never settle)
+        rows = await self.outbox.claim(self.clock.now(), None, self.lanes, lease=self.lease)
         if self.concurrency <= 1:
             for index, row in enumerate(rows):
                 if self._stopping:  # a graceful stop: hand the rest back, unsent, at once
@@ -146,7 +184,7 @@ class Delivery:
         reply = reply_from_payload(row.payload)
         attachment = reply.attachment
         if attachment is not None and attachment.ref and attachment.ref.startswith("broadcast:"):
-            known = self._uploaded.get(attachment.ref)
+            known = self._uploaded.get((row.channel, attachment.ref))
             if known is not None:
                 reply.attachment = replace(attachment, ref=known)
             elif self.attachments is not None:
@@ -154,77 +192,177 @@ class Delivery:
                 reply.attachment = replace(attachment, data=data, name=name or attachment.name)
         return reply
 
+    async def _sending_hours(self, ward_id: int) -> SendingHours:
+        now_mono = time.monotonic()
+        cached = self._hours.get(ward_id)
+        if cached is not None and now_mono - cached[0] < POLICY_TTL:
+            return cached[1]
+        ward = await self.repo.ward(ward_id)
+        hours = hours_from(ward.reminder_policy if ward is not None else {})
+        self._hours[ward_id] = (now_mono, hours)
+        return hours
+
+    async def _is_group(self, row: OutboxRow) -> bool:
+        """From the chat as the store knows it (a registered chat's kind, or what the channel
+        said when the bot saw it); the id's shape only for a chat the store never saw."""
+        chat = (row.channel, row.chat_id)
+        now_mono = time.monotonic()
+        cached = self._groups.get(chat)
+        if cached is not None and now_mono - cached[0] < POLICY_TTL:
+            return cached[1]
+        rec = await self.repo.chat(row.channel, row.chat_id)
+        if rec is not None:
+            group = rec.is_group or rec.kind is not None
+        else:
+            group = row.chat_id.startswith("-") or row.channel == "zalo_oa"
+        self._groups[chat] = (now_mono, group)
+        return group
+
     async def _send(self, row: OutboxRow) -> None:
-        # Telegram allows about 20 messages a minute in a group: space a group's messages
-        # (a deferred row goes back to the queue, not counted as an attempt)
+        if row.channel not in self.senders:
+            log.error("outbox %s: no %s sender in this process", row.key, row.channel)
+            await self.outbox.give_up(
+                row.id, f"channel {row.channel} is not configured", "no_channel"
+            )
+            return
+        now = self.clock.now()
+        if row.ward_id is not None and not anytime(row.payload, now):
+            hours = await self._sending_hours(row.ward_id)
+            if not hours.allows(now, self.calendar):  # waits for the next opening
+                await self.outbox.defer(row.id, hours.next_allowed(now, self.calendar))
+                return
+        # Telegram allows about 20 messages a minute in a group (and Zalo answers 429 to
+        # bursts): space a group's messages (a deferred row goes back to the queue, not
+        # counted as an attempt)
         chat = (row.channel, row.chat_id)
         now_mono = time.monotonic()
         ready = self._next_ok.get(chat, 0.0)
         if ready > now_mono:
-            await self.outbox.defer(row.id, self.clock.now() + timedelta(seconds=ready - now_mono))
+            await self.outbox.defer(row.id, now + timedelta(seconds=ready - now_mono))
             self._paced = True
             return
-        if row.chat_id.startswith("-") or row.channel == "zalo_oa":  # a group chat
-            self._next_ok[chat] = now_mono + self.group_interval
+        if not await self.outbox.start(row.id, now):  # cancelled or skipped since claimed
+            return
+        if await self._is_group(row):
+            self._next_ok[chat] = time.monotonic() + self.group_interval
         try:
             source = reply_from_payload(row.payload).attachment
             ref = source.ref if source is not None else None
-            if ref and ref.startswith("broadcast:") and ref not in self._uploaded:
-                # the file goes up once; the other chats wait for its id
-                async with self._upload_locks.setdefault(ref, asyncio.Lock()):
+            cache = (row.channel, ref or "")
+            if ref and ref.startswith("broadcast:") and cache not in self._uploaded:
+                # the file goes up once per channel; that channel's other chats wait for its id
+                async with self._upload_locks.setdefault(cache, asyncio.Lock()):
                     reply = await self._reply(row)
                     outcome = as_sent(await self.senders[row.channel](row.chat_id, reply))
                     if outcome.uploaded:
-                        self._uploaded[ref] = outcome.uploaded
+                        self._uploaded[cache] = outcome.uploaded
             else:
                 reply = await self._reply(row)
                 outcome = as_sent(await self.senders[row.channel](row.chat_id, reply))
             await self._remember_choices(row, reply)
         except DeliveryError as exc:
-            now = self.clock.now()
-            if exc.kind == "migrated" and exc.new_chat_id:
-                # a group upgraded to a supergroup: the chat and its queue move to the new id
-                log.info("chat %s:%s moved to %s", row.channel, row.chat_id, exc.new_chat_id)
-                await self.repo.move_chat(row.channel, row.chat_id, exc.new_chat_id)
-                await self.outbox.move_chat(row.channel, row.chat_id, exc.new_chat_id)
-                await self.outbox.defer(row.id, now)
-                return
-            # outages and flood limits are waited out, for up to MAX_AGE since the message was
-            # written; other errors are not worth more than MAX_ATTEMPTS tries
-            retry = exc.kind == "retry" and now - row.created_at < MAX_AGE
-            if exc.kind == "unknown" and row.attempts < MAX_ATTEMPTS:
-                retry = True
-            if retry:
-                delay = (
-                    exc.retry_after
-                    if exc.retry_after is not None
-                    else min(300.0, 2.0 ** min(row.attempts, 9))
-                )
-                if exc.retry_after is not None:  # the platform asked this chat to wait
-                    self._next_ok[(row.channel, row.chat_id)] = time.monotonic() + delay
-                log.warning(
-                    "outbox %s to %s:%s: retry in %.0fs (%s)",
-                    row.key,
-                    row.channel,
-                    row.chat_id,
-                    delay,
-                    exc,
-                )
-                await self.outbox.retry(row.id, now + timedelta(seconds=delay), str(exc))
-                return
-            log.error("outbox %s to %s:%s: giving up (%s)", row.key, row.channel, row.chat_id, exc)
-            await self.outbox.give_up(row.id, str(exc))
-            if exc.kind == "blocked":
-                await self.repo.set_chat_active(row.channel, row.chat_id, False)
+            await self._failed(row, exc)
             return
         except Exception as exc:  # a bug or an unexpected failure: retry a few times, then stop
             log.exception("outbox %s: unexpected error", row.key)
             if row.attempts >= MAX_ATTEMPTS:
-                await self.outbox.give_up(row.id, repr(exc))
+                await self.outbox.give_up(row.id, repr(exc), "error")
             else:
                 await self.outbox.retry(row.id, self.clock.now() + timedelta(seconds=60), repr(exc))
             return
-        await self.outbox.sent(row.id, self.clock.now())
+        if outcome.attachment_dropped:
+            log.warning(
+                "outbox %s to %s:%s: sent without its attachment (%s)",
+                row.key,
+                row.channel,
+                row.chat_id,
+                outcome.attachment_dropped,
+            )
+        await self.outbox.sent(row.id, self.clock.now(), outcome.attachment_dropped)
+
+    async def _failed(self, row: OutboxRow, exc: DeliveryError) -> None:
+        now = self.clock.now()
+        if exc.kind == "migrated" and exc.new_chat_id:
+            # a group upgraded to a supergroup: the chat and its queue move to the new id
+            log.info("chat %s:%s moved to %s", row.channel, row.chat_id, exc.new_chat_id)
+            await self.repo.move_chat(row.channel, row.chat_id, exc.new_chat_id)
+            await self.outbox.defer(row.id, now)
+            await self.outbox.move_chat(row.channel, row.chat_id, exc.new_chat_id)
+            return
+        # outages and flood limits are waited out, for up to MAX_AGE since the first attempt;
+        # other errors are not worth more than MAX_ATTEMPTS tries
+        first = row.first_attempt_at or now
+        retry = exc.kind == "retry" and now - first < MAX_AGE
+        if exc.kind == "unknown" and row.attempts < MAX_ATTEMPTS:
+            retry = True
+        if retry:
+            delay = (
+                exc.retry_after
+                if exc.retry_after is not None
+                else min(300.0, 2.0 ** min(row.attempts, 9))
+            )
+            if exc.retry_after is not None:  # the platform asked this chat to wait
+                self._next_ok[(row.channel, row.chat_id)] = time.monotonic() + delay
+            log.warning(
+                "outbox %s to %s:%s: retry in %.0fs (%s)",
+                row.key,
+                row.channel,
+                row.chat_id,
+                delay,
+                exc,
+            )
+            await self.outbox.retry(row.id, now + timedelta(seconds=delay), str(exc))
+            return
+        log.error("outbox %s to %s:%s: giving up (%s)", row.key, row.channel, row.chat_id, exc)
+        reason = failure_reason(exc.kind, str(exc))
+        await self.outbox.give_up(row.id, str(exc), reason)
+        if exc.kind == "blocked":
+            await self._chat_gone(row, reason)
+
+    async def _chat_gone(self, row: OutboxRow, reason: str) -> None:
+        """The chat blocked or removed the bot: inactive from now on, and each admin of its
+        ward is told in private, once for this time it happened (the key carries the moment
+        only the process that made the chat inactive knows)."""
+        from handlers.broadcast import reason_text
+        from locales import translator
+
+        ward_id = await self.outbox.chat_gone(row.channel, row.chat_id)
+        self.repo.invalidate()
+        self._groups.pop((row.channel, row.chat_id), None)
+        if ward_id is None:
+            return
+        chat = await self.repo.chat(row.channel, row.chat_id)
+        title = (chat.title if chat is not None else "") or row.chat_id
+        now = self.clock.now()
+        since = now.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
+        items = []
+        for person in await self.repo.people(ward_id):
+            if person.role != ADMIN_ROLE:
+                continue
+            _ = translator(person.language)
+            text = _(
+                "⚠ The bot can no longer send to “{chat}” ({channel}): {reason}. The chat is "
+                "marked inactive; it gets nothing until the bot is added back and the chat "
+                "registered again.",
+                chat=title,
+                channel=row.channel,
+                reason=reason_text(reason, _),
+            )
+            for channel, user in (("telegram", person.telegram_id), ("zalo", person.zalo_id)):
+                if user and channel in self.senders:
+                    items.append(
+                        OutboxItem(
+                            key=chat_inactive_key(row.channel, row.chat_id, since, channel, user),
+                            channel=channel,
+                            chat_id=user,
+                            payload={"text": text, "buttons": []},
+                            ward_id=ward_id,
+                            lane="notice",
+                        )
+                    )
+        if items:
+            await self.outbox.enqueue(items, now)
+            self.wake()
 
     async def _remember_choices(self, row: OutboxRow, reply: Reply) -> None:
         """Where buttons are shown as numbered choices (Zalo), a number typed in that chat

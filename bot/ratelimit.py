@@ -5,10 +5,9 @@ interactive reply never waits behind a broadcast nor meets a 429.
 
 A message holds its place from the moment it is sent until a window after Telegram counted
 it. Telegram counts a message when it arrives, somewhere between our send and its answer;
-a path is about as long each way, so we take the arrival to be three quarters of the way
-from send to answer (later than the middle, for safety) and keep in-flight messages counted
-until their answer: this keeps us within the limit without giving away a window's worth of
-round trips.
+the answer is the one moment by which it has surely been counted, so a place is freed a
+window after the answer. (An estimate between send and answer gave a little more throughput,
+but a busy event loop could hand a request over after its place was freed: a 429.)
 """
 
 from __future__ import annotations
@@ -23,7 +22,10 @@ INTERACTIVE = "interactive"
 BACKGROUND = "background"
 CONVERSATION_RESERVE = 1  # places background leaves free while people talk to the bot
 CONVERSATION_SECONDS = 3.0  # "talking": an interactive reply within this many seconds
-ARRIVAL_SHARE = 0.75  # where between send and answer a message is taken to arrive
+# where between send and answer a message is taken to arrive: at the answer, the one moment
+# by which the platform has surely counted it (an earlier estimate let a busy event loop
+# deliver a request after its place was already freed: a 429)
+ARRIVAL_SHARE = 1.0
 
 
 class _Place:

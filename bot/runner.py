@@ -77,6 +77,7 @@ async def running(
         lease=lease,
         group_interval=settings.group_interval,
         lanes=["notice", "reminder"],
+        calendar=services.calendar,
     )
     broadcasts = Delivery(
         services.outbox,
@@ -88,6 +89,7 @@ async def running(
         lanes=["broadcast"],
         concurrency=BROADCAST_CONCURRENCY,
         attachments=services.broadcasts.attachment,
+        calendar=services.calendar,
     )
 
     def wake() -> None:
@@ -95,8 +97,15 @@ async def running(
         broadcasts.wake()
 
     services.on_outbox = wake
+    services.channels = frozenset(senders)  # a broadcast leaves out chats of other channels
     scheduler = ReminderScheduler(
-        app.repo, services.tasks, services.outbox, services.clock, services.calendar, wake
+        app.repo,
+        services.tasks,
+        services.outbox,
+        services.clock,
+        services.calendar,
+        wake,
+        channels=frozenset(senders),
     )
     tasks: list[asyncio.Task[None]] = []
     stopping = asyncio.Event()
@@ -135,6 +144,7 @@ async def running(
         if webhooks is not None:
             await webhooks.cleanup()
         services.on_outbox = None
+        services.channels = None
 
 
 async def _start_webhooks(
@@ -146,10 +156,30 @@ async def _start_webhooks(
     poll_timeout: int,
 ) -> web.AppRunner | None:
     """Telegram's webhook (TELEGRAM_WEBHOOK_URL) and the Zalo Bot's (ZALO_WEBHOOK_URL), each
-    checked against its secret, the Zalo Bot's long polling otherwise, and the OA's signed
-    events: one aiohttp server carries the webhooks and /health."""
+    checked against its secret, the Zalo Bot's long polling otherwise, the OA's signed events,
+    and, whenever PUBLIC_BASE_URL is set, the photos and files hosted for Zalo (/files/...):
+    one aiohttp server carries them and /health."""
+    from bot.files import FileHost, telegram_fetcher
+    from store.hosted_files import HostedFileStore
+
     settings = app.settings
     routes: list[web.RouteDef] = []
+    if settings.public_base_url:
+        files = FileHost(
+            HostedFileStore(app.repo.sessions),
+            settings.public_base_url,
+            app.services.clock,
+            ttl=timedelta(hours=settings.file_ttl_hours),
+        )
+        routes += files.routes()
+        # a broadcast's file may be known only by its Telegram id: fetched from Telegram
+        fetch_ref = telegram_fetcher(telegram.application.bot) if telegram is not None else None
+        for zalo_channel in (zalo, zalo_oa):
+            if zalo_channel is not None:
+                zalo_channel.files = files
+                zalo_channel.fetch_ref = fetch_ref
+    elif zalo is not None or zalo_oa is not None:
+        log.warning("PUBLIC_BASE_URL is not set: pictures and files are not sent on Zalo")
     if telegram is not None and listen and settings.telegram_webhook_url:
         secret = settings.telegram_webhook_secret or ""
         routes.append(web.post("/telegram", telegram.webhook_handler(secret)))
@@ -182,29 +212,41 @@ async def _start_webhooks(
 
 async def _report_broadcasts(app: App, stopping: asyncio.Event, wake: Callable[[], None]) -> None:
     """When a broadcast has no message left to send, its sender gets the report."""
-    from handlers.broadcast import report
-    from locales import translator
-    from store.outbox import OutboxItem
-
     while not stopping.is_set():
         try:
-            settled = await app.services.broadcasts.settle()
-            items = [
-                OutboxItem(
-                    key=broadcast_report_key(b.id),
-                    channel=channel,
-                    chat_id=chat,
-                    ward_id=b.ward_id,
-                    lane="notice",
-                    payload={"text": report(b, translator("vi")), "buttons": []},
-                )
-                for b, channel, chat in settled
-                if channel in ("telegram", "zalo") and chat
-            ]
-            if items:
-                await app.services.outbox.enqueue(items, app.services.clock.now())
+            if await report_settled(app):
                 wake()
         except Exception:
             log.exception("broadcast reports failed; trying again")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stopping.wait(), timeout=REPORT_EVERY)
+
+
+async def report_settled(app: App) -> int:
+    """Queues the report of every broadcast that has just settled (each once, by its key) to
+    its sender; returns how many were queued."""
+    from handlers.broadcast import report
+    from locales import translator
+    from reminders.hours import ANYTIME_UNTIL, OUTSIDE_HOURS_GRACE
+    from store.outbox import OutboxItem
+
+    settled = await app.services.broadcasts.settle()
+    now = app.services.clock.now()
+    items = []
+    for b, channel, chat in settled:
+        if channel not in ("telegram", "zalo") or not chat:
+            continue
+        payload: dict[str, object] = {"text": report(b, translator("vi")), "buttons": []}
+        if b.outside_hours:  # the sender chose that time: the report follows at once
+            payload[ANYTIME_UNTIL] = (now + OUTSIDE_HOURS_GRACE).isoformat()
+        items.append(
+            OutboxItem(
+                key=broadcast_report_key(b.id),
+                channel=channel,
+                chat_id=chat,
+                ward_id=b.ward_id,
+                lane="notice",
+                payload=payload,
+            )
+        )
+    return await app.services.outbox.enqueue(items, now)

@@ -1,5 +1,10 @@
 """The community digital team broadcasts guidance to many chats: message, audience, time,
-preview, confirm. Reports, cancelling and the library of ready texts (/mau) live here too."""
+preview, confirm. Reports, cancelling and the library of ready texts (/mau) live here too.
+
+Chats on a channel this deployment does not run are left out when the audience is chosen
+(and said so); a time outside the ward's sending hours is said plainly in the preview, and
+confirming it sends at that time. Why a chat did not get a message is a sentence
+(`reason_text`), never the platform's words."""
 
 from __future__ import annotations
 
@@ -15,7 +20,8 @@ from handlers.labels import CHAT_KIND_NAMES
 from handlers.protocol import Button, Inbound, Reply
 from handlers.vocabulary import audience_word, chat_kind_for
 from ingest.when import parse_when
-from locales import Translator
+from locales import N_, Translator
+from reminders.hours import hours_from
 from store.broadcasts import BroadcastRec
 from store.records import ChatRec, PendingRec, WardRec
 
@@ -29,6 +35,24 @@ KINDS = (MESSAGE_KIND, AUDIENCE_KIND, TIME_KIND, CONFIRM_KIND)
 PENDING_TTL = timedelta(hours=6)
 BROADCASTER_ROLES = frozenset({"digital_team", "admin"})
 AUDIENCE_CHOICES = ("kind:residents", "kind:staff", "kind:department", "all")
+# why a chat did not get a message (delivery.failure_reason's codes and the others)
+REASONS = {
+    "removed": N_("the bot was removed from the group"),
+    "blocked": N_("the recipient blocked the bot"),
+    "not_found": N_("the chat no longer exists"),
+    "too_long": N_("the message was rejected as too long"),
+    "rejected": N_("the platform refused the message"),
+    "no_channel": N_("this bot is not set up for that channel"),
+    "gave_up": N_("it could not be delivered after repeated tries"),
+    "error": N_("an unexpected error stopped it"),
+    "attachment": N_("the attachment could not be sent"),
+}
+UNKNOWN_REASON = N_("it could not be delivered")
+
+
+def reason_text(code: str | None, _: Translator) -> str:
+    """Why a message did not (fully) reach a chat, as a sentence people read."""
+    return _(REASONS.get(code or "", UNKNOWN_REASON))
 
 
 @cache
@@ -49,6 +73,14 @@ def _refusal(ctx: Ctx) -> Reply | None:
     if ctx.person is None or ctx.person.role not in BROADCASTER_ROLES:
         return Reply(
             ctx._("Only the community digital team and administrators can send broadcasts.")
+        )
+    return None
+
+
+def _status_refusal(ctx: Ctx) -> Reply | None:
+    if ctx.person is None or ctx.person.role not in BROADCASTER_ROLES:
+        return Reply(
+            ctx._("Only the community digital team and administrators can see how broadcasts go.")
         )
     return None
 
@@ -213,17 +245,39 @@ async def on_pending(
                     spec=spec,
                 )
             )
+        channels = ctx.services.channels
+        unreachable = [c for c in picked if channels is not None and c.channel not in channels]
+        picked = [c for c in picked if c not in unreachable]
+        left_out = ", ".join(sorted({c.channel for c in unreachable}))
+        if not picked:
+            return Reply(
+                _(
+                    "None of these chats can be reached: this bot does not run {channels}. "
+                    "Choose another audience.",
+                    channels=left_out,
+                )
+            )
         payload["audience"] = spec
         payload["chats"] = [[c.channel, c.chat_id] for c in picked]
         pending_id = await _pending(ctx, TIME_KIND, payload, ["now"])
-        return Reply(
+        lines = []
+        if unreachable:
+            lines.append(
+                _.plural(
+                    "{n} chat is left out: this bot does not run {channels}.",
+                    "{n} chats are left out: this bot does not run {channels}.",
+                    len(unreachable),
+                    channels=left_out,
+                )
+            )
+        lines.append(
             _.plural(
                 "{n} chat. When? Send now, or type a time like “8h sáng mai” or “14:30 25/11”.",
                 "{n} chats. When? Send now, or type a time like “8h sáng mai” or “14:30 25/11”.",
                 len(picked),
-            ),
-            buttons=[[Button(_("Send now"), f"p{pending_id}:now")]],
+            )
         )
+        return Reply("\n".join(lines), buttons=[[Button(_("Send now"), f"p{pending_id}:now")]])
     if pending.kind == TIME_KIND:
         now = ctx.clock.now()
         when = now if choice == "now" else parse_when(text, now) if text else None
@@ -251,8 +305,12 @@ async def on_pending(
 
 async def _preview(ctx: Ctx, payload: dict[str, Any]) -> Reply:
     _ = ctx._
-    pending_id = await _pending(ctx, CONFIRM_KIND, payload, ["confirm", "cancel"])
+    assert ctx.ward is not None
     when = datetime.fromisoformat(payload["send_at"])
+    hours = hours_from(ctx.ward.reminder_policy)
+    outside = not hours.allows(when, ctx.services.calendar)
+    payload["outside_hours"] = outside
+    pending_id = await _pending(ctx, CONFIRM_KIND, payload, ["confirm", "cancel"])
     at_time = _.datetime(when)
     audience = describe_audience(payload["audience"], _)  # (not inside the call: extraction)
     lines = [
@@ -274,11 +332,22 @@ async def _preview(ctx: Ctx, payload: dict[str, Any]) -> Reply:
             time=at_time,
         ),
     ]
+    if outside:
+        lines.append(
+            _(
+                "⚠ {time} is outside office hours (the ward sends {hours} on working days). "
+                "Confirming sends it at that time anyway; otherwise cancel and choose a time "
+                "within office hours.",
+                time=at_time,
+                hours=hours.text(),
+            )
+        )
+    send_label = _("📣 Send outside office hours") if outside else _("📣 Send")
     return Reply(
         "\n".join(lines),
         buttons=[
             [
-                Button(_("📣 Send"), f"p{pending_id}:confirm"),
+                Button(send_label, f"p{pending_id}:confirm"),
                 Button(_("✖ Cancel"), f"p{pending_id}:cancel"),
             ]
         ],
@@ -304,6 +373,7 @@ async def _queue(ctx: Ctx, payload: dict[str, Any]) -> Reply:
         attachment_kind=payload.get("attachment_kind"),
         attachment_name=payload.get("attachment_name"),
         attachment_ref=payload.get("attachment_ref"),
+        outside_hours=bool(payload.get("outside_hours")),
     )
     if ctx.services.on_outbox:
         ctx.services.on_outbox()
@@ -318,10 +388,8 @@ async def _queue(ctx: Ctx, payload: dict[str, Any]) -> Reply:
 
 
 def report(b: BroadcastRec, _: Translator) -> str:
-    sent = b.counts.get("sent", 0)
-    failed = b.counts.get("failed", 0)
-    pending = b.counts.get("pending", 0)
-    cancelled = b.counts.get("cancelled", 0)
+    """How a broadcast went: every chat is sent, sent without the attachment, failed (and
+    why), waiting (or on its way) or stopped."""
     lines = [
         _(
             "📣 Broadcast #{id} by {sender}, {time}: {audience}",
@@ -332,19 +400,34 @@ def report(b: BroadcastRec, _: Translator) -> str:
         ),
         _(
             "Sent {sent}/{total} · failed {failed} · waiting {pending} · stopped {cancelled}",
-            sent=sent,
+            sent=b.count("sent"),
             total=b.total,
-            failed=failed,
-            pending=pending,
-            cancelled=cancelled,
+            failed=b.count("failed"),
+            pending=b.count("pending", "sending"),
+            cancelled=b.count("cancelled"),
         ),
     ]
+    if b.count("partial"):
+        lines.append(
+            _.plural(
+                "{n} chat got the text without the attachment.",
+                "{n} chats got the text without the attachment.",
+                b.count("partial"),
+            )
+        )
     for title, _channel, reason in b.failures[:20]:
-        lines.append(_("✖ {chat}: {reason}", chat=title, reason=reason or "?"))
+        lines.append(_("✖ {chat}: {reason}", chat=title, reason=reason_text(reason, _)))
+    for title, _channel in b.partials[:20]:
+        lines.append(
+            _("◐ {chat}: text only, {reason}", chat=title, reason=_(REASONS["attachment"]))
+        )
     return "\n".join(lines)
 
 
 async def status(ctx: Ctx, arg: str) -> Reply:
+    refusal = _status_refusal(ctx)
+    if refusal:
+        return refusal
     _ = ctx._
     assert ctx.ward is not None
     store = ctx.services.broadcasts
@@ -359,6 +442,19 @@ async def status(ctx: Ctx, arg: str) -> Reply:
     return Reply("\n\n".join(report(b, _) for b in recent))
 
 
+def cancelled_text(broadcast_id: int | str, stopped: int, on_the_way: int, _: Translator) -> str:
+    """The reply to a cancel: exactly how many chats will not get it, and how many messages
+    were already on their way (those are reported as sent or failed)."""
+    text = _("Broadcast #{id} stopped: {n} chats will not get it.", id=broadcast_id, n=stopped)
+    if on_the_way:
+        text += " " + _.plural(
+            "{n} message was already on its way.",
+            "{n} messages were already on their way.",
+            on_the_way,
+        )
+    return text
+
+
 async def cancel(ctx: Ctx, arg: str) -> Reply:
     refusal = _refusal(ctx)
     if refusal:
@@ -367,9 +463,7 @@ async def cancel(ctx: Ctx, arg: str) -> Reply:
     assert ctx.ward is not None
     if not arg.strip().isdigit():
         return Reply(_("Which broadcast? Type /huyphat followed by its number."))
-    stopped = await ctx.services.broadcasts.cancel(ctx.ward.id, int(arg))
-    if stopped is None:
+    done = await ctx.services.broadcasts.cancel(ctx.ward.id, int(arg))
+    if done is None:
         return Reply(_("There is no broadcast #{id}.", id=arg.strip()))
-    return Reply(
-        _("Broadcast #{id} stopped: {n} chats will not get it.", id=arg.strip(), n=stopped)
-    )
+    return Reply(cancelled_text(arg.strip(), done.stopped, done.on_the_way, _))

@@ -27,6 +27,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("xong", N_("Mark a task done: /xong NUMBER")),
     Command("tinhhinh", N_("Progress of tasks by department")),
     Command("molai", N_("Reopen a task (administrators)"), admin=True),
+    Command("doihan", N_("Change a task's deadline (administrators, the chairman)"), admin=True),
     Command("phatthanh", N_("Broadcast guidance to many chats (digital team)")),
     Command("mau", N_("Ready guidance texts")),
     Command("tinhtrang", N_("How a broadcast is going")),

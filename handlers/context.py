@@ -35,6 +35,7 @@ class Services:
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
     charts: ChartSource | None = None
     on_outbox: Callable[[], None] | None = None  # wakes the delivery loop after an enqueue
+    channels: frozenset[str] | None = None  # what this process sends on (None: not known)
 
 
 @dataclass

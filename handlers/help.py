@@ -43,6 +43,10 @@ def _questions(ctx: Ctx) -> list[str]:
             ),
             _("• /dangky CODE in a group chat to register it; /huydangky to undo"),
         ]
+    if ctx.person and (ctx.person.is_admin or ctx.person.role == "chairman"):
+        lines.append(
+            _("• /doihan NUMBER DD/MM/YYYY [reason] changes a task's deadline and tells its chats")
+        )
     return lines
 
 

@@ -18,6 +18,7 @@ from handlers import (
     directives,
     help,
     reminders,
+    reschedule,
     score_import,
     scores,
     tasks,
@@ -230,6 +231,8 @@ class Router:
             return [await tasks.start_close(ctx, arg)]
         if name == "molai":
             return [await tasks.reopen(ctx, arg)]
+        if name == "doihan":
+            return [await reschedule.change(ctx, arg)]
         if name == "phatthanh":
             return [await broadcast.start(ctx, arg)]
         if name == "mau":

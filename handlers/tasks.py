@@ -16,6 +16,8 @@ from handlers.departments import find_department
 from handlers.labels import document_kind
 from handlers.protocol import Button, Inbound, Reply
 from locales import N_, Translator
+from reminders.clock import VN_TZ
+from reminders.planner import MONTHLY_ON, PlanTask, occurrence_to_close
 from store.keys import task_prefix
 from store.records import LEADER_ROLES, PendingRec, TaskRec, WardRec
 
@@ -66,6 +68,8 @@ def recurrence_text(recurrence: str | None, _: Translator) -> str | None:
         days = {"MON": 0, "TUE": 1, "WED": 2, "THU": 3, "FRI": 4, "SAT": 5, "SUN": 6}
         if arg in days:
             return _("every {weekday}", weekday=_(WEEKDAYS[days[arg]]))
+    if kind == "monthly" and arg.startswith(MONTHLY_ON):
+        return _("on day {day} of every month", day=arg[len(MONTHLY_ON) :])
     if kind == "monthly" and arg:
         return _("by day {day} of every month", day=arg)
     if kind == "yearly" and arg:
@@ -83,20 +87,33 @@ def recurrence_text(recurrence: str | None, _: Translator) -> str | None:
     return names.get(kind, _("on a regular schedule"))
 
 
+def day_text(day: date, _: Translator) -> str:
+    """A date with its weekday: "Chủ nhật 30/11/2025"."""
+    return _("{day_name} {date}", day_name=_(WEEKDAYS[day.weekday()]), date=_.date(day))
+
+
 def deadline_text(task: TaskRec, ctx: Ctx, today: date) -> str:
     _ = ctx._
     rhythm = recurrence_text(task.recurrence, _)
     if task.deadline is None:
         return rhythm or _("ongoing, no deadline")
     state = state_of(task, ctx, today)
-    weekday = _(WEEKDAYS[task.deadline.weekday()])
-    text = _("{weekday} {date}", weekday=weekday, date=_.date(task.deadline))
-    if not ctx.services.calendar.is_working_day(task.deadline):
-        text += _(" (a day off)")
+    text = day_text(task.deadline, _)
+    day_off = not ctx.services.calendar.is_working_day(task.deadline)
+    if day_off:
+        text += _(", a day off")
     if task.status == "done":
         pass
     elif state.days_left == 0:
         text += _(", due today")
+    elif (
+        day_off
+        and state.days_left is not None
+        and state.days_left > 0
+        and not state.working_days_left
+        and ctx.services.calendar.is_working_day(today)
+    ):
+        text += _(": finish it today")  # the last working day before a deadline on a day off
     elif state.days_left is not None and state.days_left > 0:
         text += _(
             ", {days} days left ({working} working days)",
@@ -215,23 +232,22 @@ async def list_tasks(ctx: Ctx, text: str, view: str = "all") -> Reply:
 
 async def _open_occurrence(ctx: Ctx, task: TaskRec) -> date | None:
     """For a recurring task, the period a report made today closes; None otherwise."""
-    from reminders.planner import PlanTask, occurrence_to_close
-
     if not task.recurrence:
         return None
-    done = await ctx.tasks.done_occurrences(task.id)
+    loaded_at, done = await ctx.tasks.occurrence_state(task.id)
+    now = ctx.clock.now()
     plan_task = PlanTask(
         task.id,
         task.number,
         task.deadline,
         task.recurrence,
         task.status,
-        ctx.clock.now(),
+        loaded_at or now,  # occurrences due before the task was loaded do not exist
         None,
         task.departments,
         done,
     )
-    return occurrence_to_close(plan_task, ctx.services.calendar, ctx.clock.now().date())
+    return occurrence_to_close(plan_task, ctx.services.calendar, now.date(), tz=now.tzinfo or VN_TZ)
 
 
 def can_close(ctx: Ctx, task: TaskRec) -> bool:

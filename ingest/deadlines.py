@@ -8,8 +8,9 @@ Kinds:
 - "period_end": the last day of a period ("trong tháng 12/2025", "trong quý IV/2025",
   "cuối năm 2025", "6 tháng đầu năm", "ngay trong năm 2022")
 - "recurring": a rhythm, no date ("vào thứ Hai hằng tuần" -> weekly:MON, "trước ngày 15 hằng
-  tháng" -> monthly:15, "hằng quý" -> quarterly, "định kỳ" alone -> periodic, "trước ngày 01/6
-  và 15/11 hằng năm" -> yearly:06-01,11-15)
+  tháng" -> monthly:15 (by the 15th), "vào ngày 20 hằng tháng" or "ngày 20 hằng tháng" ->
+  monthly:on-20 (on the 20th), "hằng quý" -> quarterly, "định kỳ" alone -> periodic, "trước
+  ngày 01/6 và 15/11 hằng năm" -> yearly:06-01,11-15)
 - "same_day": "xử lý ngay trong ngày" (recurrence "daily", no date)
 - "ongoing": "thường xuyên", "liên tục", "kịp thời" (no date)
 
@@ -199,12 +200,37 @@ RHYTHM_PHRASE_CUES = (
     "dinh ky truoc ngay",
     "dinh ky vao ngay",
     "dinh ky truoc",
+    "dinh ky vao",
     "dinh ky",
     "truoc ngay",
     "vao ngay",
     "vao",
     "truoc",
 )
+
+# A day of the month is a limit ("by the 15th": monthly:15) after one of these words
+# ("trước ngày 15 hằng tháng", "chậm nhất ngày 15 hằng tháng", "hạn ngày 15 hằng tháng",
+# "hằng tháng, hạn ngày 15"); otherwise ("vào ngày 20 hằng tháng", "ngày 20 hằng tháng") the
+# duty is on that day (monthly:on-20).
+MONTH_DAY_BY_CUES = (
+    "truoc",
+    "cham nhat",
+    "cham nhat la",
+    "cham nhat vao",
+    "cham nhat den",
+    "han",
+    "han chot",
+    "han cuoi",
+    "thoi han",
+    "thoi han la",
+    "den",
+    "den het",
+    "khong qua",
+    "khong muon hon",
+)
+# Between "hằng tháng" and "ngày N" ("hằng tháng (trước ngày 25)", "hằng tháng vào ngày 20").
+MONTH_DAY_AFTER_CUES = ("truoc", "vao", "cham nhat", "cham nhat vao", "han", "thoi han")
+MONTHLY_ON = "on-"  # the recurrence of an "on the day" monthly rhythm: "monthly:on-20"
 
 # Strengths: which phrase wins when a sentence holds several.
 SCORE_DATE = 100
@@ -340,7 +366,9 @@ _MONTH_DAY_AFTER = re.compile(
     _B
     + r"(?:"
     + _EVERY
-    + r")\s+thang\s*[,(]?\s*(?:truoc|vao|cham nhat)\s+ngay\s+(?P<d>\d{1,2})(?![\d/]|\s*thang)"
+    + r")\s+thang\s*[,(]?\s*(?P<cue>"
+    + _alt(MONTH_DAY_AFTER_CUES)
+    + r")\s+ngay\s+(?P<d>\d{1,2})(?![\d/]|\s*thang)"
 )
 _YEAR_DAYS = re.compile(
     r"(?<![\d/.,])(?P<dates>\d{1,2}\s*/\s*\d{1,2}(?:\s*(?:,|va)\s*(?:ngay\s+)?\d{1,2}\s*/\s*\d{1,2})*)"
@@ -559,12 +587,20 @@ class _Reader:
 
     # --- rhythms -----------------------------------------------------------------------------
 
-    def rhythm(self, m: re.Match[str], recurrence: str, *, strong: bool, score: int = 0) -> None:
-        start = m.start()
-        cue = _ends_with(self.fs, start, RHYTHM_CUES)
-        own = _ends_with(self.fs, start, RHYTHM_PHRASE_CUES)
-        if own is not None:
-            start = own
+    def rhythm(
+        self,
+        m: re.Match[str],
+        recurrence: str,
+        *,
+        strong: bool,
+        score: int = 0,
+        start: int | None = None,
+    ) -> None:
+        """`start`: where the phrase starts when a cue before the match belongs to it."""
+        cue = _ends_with(self.fs, m.start(), RHYTHM_CUES)
+        own = _ends_with(self.fs, m.start(), RHYTHM_PHRASE_CUES)
+        if start is None or (own is not None and own < start):
+            start = own if own is not None else m.start()
         if not score:
             before = self.fs[: m.start()].rstrip()
             clause_start = not before or before[-1] in ",;:(.-" or before.endswith(" la")
@@ -578,14 +614,31 @@ class _Reader:
         deadline = self.make(start, m.end(), None, recurrence, "recurring")
         self.add(start, m.end(), m.start(), score, deadline)
 
+    def month_day_limit(self, pos: int) -> int | None:
+        """Where the limit word before "ngày N hằng tháng" at `pos` starts ("trước ngày 15
+        ...", "chậm nhất 17 giờ ngày 15 ...": "by the day"), or None ("on the day")."""
+        before = self.fs[max(0, pos - 20) : pos]
+        time = TIME_OF_DAY.search(before)  # "trước 17 giờ ngày 15 hằng tháng"
+        if time is not None:
+            pos -= len(before) - time.start()
+        return _ends_with(self.fs, pos, MONTH_DAY_BY_CUES)
+
     def rhythms(self) -> None:
         for m in list(_WEEKLY.finditer(self.fs)) + list(_WEEKLY_AFTER.finditer(self.fs)):
             weekday = WEEKDAYS["chu nhat" if m["sun"] else m["wd"]]
             self.rhythm(m, f"weekly:{weekday}", strong=True)
-        for m in list(_MONTH_DAY.finditer(self.fs)) + list(_MONTH_DAY_AFTER.finditer(self.fs)):
+        for m in _MONTH_DAY.finditer(self.fs):
             day = int(m["d"])
             if 1 <= day <= 31:
-                self.rhythm(m, f"monthly:{day}", strong=True)
+                limit = self.month_day_limit(m.start())
+                on_day = "" if limit is not None else MONTHLY_ON
+                self.rhythm(m, f"monthly:{on_day}{day}", strong=True, start=limit)
+        for m in _MONTH_DAY_AFTER.finditer(self.fs):
+            day = int(m["d"])
+            if 1 <= day <= 31:
+                cue = re.sub(r"\s+", " ", m["cue"])
+                on_day = "" if cue in MONTH_DAY_BY_CUES else MONTHLY_ON
+                self.rhythm(m, f"monthly:{on_day}{day}", strong=True)
         for m in _YEAR_DAYS.finditer(self.fs):
             days = []
             for d, mo in re.findall(r"(\d{1,2})\s*/\s*(\d{1,2})", m["dates"]):

@@ -14,15 +14,23 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ingest.index_groups import BY_CODE
 from ingest.snapshot_draft import Problem
+from reminders.hours import parse_hours
 from store.records import CHANNELS, CHAT_KINDS, ROLES
 
 SECTIONS = {
     "ward": {"name", "province", "timezone"},
     "group_owners": set(BY_CODE),
     "departments": {"code", "name", "aliases", "professional"},
-    "people": {"name", "role", "departments", "telegram_id", "zalo_id", "language"},
+    "people": {"name", "role", "departments", "telegram_id", "zalo_id", "zalo_oa_id", "language"},
     "chats": {"channel", "chat_id", "kind", "department", "tags", "title"},
-    "reminders": {"before", "on_day", "overdue_daily", "escalate_after", "office_time"},
+    "reminders": {
+        "before",
+        "on_day",
+        "overdue_daily",
+        "escalate_after",
+        "office_time",
+        "sending_hours",
+    },
     "templates": {"title", "text"},
 }
 ARRAYS = ("departments", "people", "chats", "templates")
@@ -45,6 +53,7 @@ class PersonCfg:
     telegram_id: str | None = None
     zalo_id: str | None = None
     language: str | None = None
+    zalo_oa_id: str | None = None  # the person's id for the ward's Zalo Official Account
 
 
 @dataclass(frozen=True)
@@ -196,7 +205,8 @@ class _Checker:
         return tuple(result)
 
     def _reminders(self) -> dict[str, Any]:
-        """[reminders]: before = [7, 3, 1], on_day, overdue_daily, escalate_after, office_time."""
+        """[reminders]: before = [7, 3, 1], on_day, overdue_daily, escalate_after, office_time,
+        sending_hours = "07:00-20:00" (when proactive messages may go, on working days)."""
         table = self.data.get("reminders", {})
         result: dict[str, Any] = {}
         if not isinstance(table, dict):
@@ -237,6 +247,15 @@ class _Checker:
                 )
             else:
                 result["office_time"] = f"{int(match.group(1)):02d}:{match.group(2)}"
+        if "sending_hours" in table:
+            value = str(table["sending_hours"])
+            hours = parse_hours(value)
+            if hours is None:
+                self.fail(
+                    "reminders", 0, "sending_hours", "bad_setting", key="sending_hours", value=value
+                )
+            else:
+                result["sending_hours"] = f"{hours.start:%H:%M}-{hours.end:%H:%M}"
         return result
 
     def _ward(self) -> tuple[str, str, str]:
@@ -324,7 +343,7 @@ class _Checker:
                 if code not in codes:
                     self.fail("people", i, "departments", "unknown_department", code=code)
             contact = {}
-            for key in ("telegram_id", "zalo_id"):
+            for key in ("telegram_id", "zalo_id", "zalo_oa_id"):
                 value = _text(entry.get(key))
                 if entry.get(key) is not None and value is None:
                     self.fail("people", i, key, "bad_setting", key=key, value=entry.get(key))
@@ -352,6 +371,7 @@ class _Checker:
                     contact["telegram_id"],
                     contact["zalo_id"],
                     language,
+                    contact["zalo_oa_id"],
                 )
             )
         return tuple(result)

@@ -21,33 +21,40 @@ One-off tasks (a `deadline`, no usable recurrence); the occurrence is the deadli
   "overdue-..." step). `escalate_after < 1` turns escalation off.
 
 Recurring tasks (`recurrence`); the occurrence is the date the rhythm names (the *nominal*
-date) and `Due.deadline` is the working day it is due (its *due day*):
-- "weekly:MON".."weekly:SUN": every such weekday; when it is a day off the due day is the next
-  working day. Steps: "day", then "missed" (audience "leadership") the next working day.
+date) and `Due.deadline` is the working day it is due (its *due day*). Two kinds of day:
+- "on the day" rhythms: "weekly:MON".."weekly:SUN" (every such weekday) and "monthly:on-<d>"
+  ("vào ngày 20 hằng tháng": the d-th of each month, the last day for short months). A day
+  off moves the due day to the NEXT working day.
+- "by the day" rhythms: "monthly:<d>" ("trước ngày 15 hằng tháng"), "yearly:MM-DD,..." (those
+  days each year). A day off moves the due day to the last working day BEFORE it.
 - "weekly": the last working day of each (Monday-Sunday) week; a week with no working day has
-  no occurrence. Same steps as "weekly:<day>".
-- "monthly:<d>": the d-th of each month (the last day for short months); "yearly:MM-DD,...":
-  those days each year. A day off moves the due day to the previous working day.
-- "monthly", "quarterly", "half_yearly", "yearly": the last working day of the period.
-- Steps of the non-weekly rhythms: "before-N" for N in `Policy.recurring_before`, "day",
-  "missed" (leadership) the next working day.
+  no occurrence. "monthly", "quarterly", "half_yearly", "yearly": the last working day of the
+  period.
+- One due day, one occurrence: when a moved occurrence lands on the due day of another one of
+  the same task (a Monday duty during Tết 2026: 16/02 moves to 23/02, itself a Monday), they
+  are one occurrence, named by the later nominal date (23/02); the earlier one does not exist.
+- Steps: "weekly" and "weekly:<day>": "day", then "missed" (audience "leadership") the next
+  working day. The others: "before-N" for N in `Policy.recurring_before`, "day", "missed".
 - "daily" (a same-day rule), "periodic" (no fixed date) and anything else: nothing (the
   deadline is used instead, if the task has one). A task without either gets nothing.
+- The first occurrence is the first whose due day is on or after the local day the task was
+  loaded (`created_at`): earlier occurrences do not exist for the task (it is not the
+  department's fault that a Monday came before the directive), and there is no catch-up for
+  recurring tasks. Steps of that first occurrence whose slot is before `created_at` are not
+  sent (loaded on the due day after office time: no "day"; its "missed" still follows).
 - Done-ness: a recurring task stays open; an occurrence is done when its nominal date is in
   `PlanTask.done_occurrences`, and a done occurrence gets no further steps.
-  `occurrence_to_close` tells which occurrence a report on a given day closes.
+  `occurrence_to_close` tells which occurrence a report on a given day closes (never one due
+  before the task was loaded).
 
-Tasks loaded late (`created_at` is "loaded or last rescheduled"): no step has a slot before
-`created_at`. When some steps of a one-off task fell before it, they are replaced by one
-"catchup" step (audience "department") at the *catch-up slot*: the first office slot at or
-after `created_at` (the same morning if loaded before `office_time` on a working day, else the
-next working day's morning; the department chat is already told of new tasks when they are
-loaded, so an immediate catch-up would only repeat that). Steps after the catch-up slot follow
-normally; an "escalate" whose slot was at or before the catch-up slot moves to the next working
-day after it. For a recurring task, only the latest occurrence whose first step fell before
-`created_at` is caught up, and only if it is not done, its due day's slot is at most
-`Policy.catchup_within` before `created_at`, and the next occurrence has not begun by the
-catch-up slot; earlier occurrences are dropped.
+One-off tasks loaded late (`created_at` is "loaded or last rescheduled"): no step has a slot
+before `created_at`. When some steps fell before it, they are replaced by one "catchup" step
+(audience "department") at the *catch-up slot*: the first office slot at or after `created_at`
+(the same morning if loaded before `office_time` on a working day, else the next working day's
+morning; the department chat is already told of new tasks when they are loaded, so an
+immediate catch-up would only repeat that). Steps after the catch-up slot follow normally; an
+"escalate" whose slot was at or before the catch-up slot moves to the next working day after
+it.
 
 Closed tasks (`status != "open"`) get nothing; a step whose slot is at or after `closed_at`
 is never planned.
@@ -55,7 +62,6 @@ is never planned.
 
 from __future__ import annotations
 
-import bisect
 import gc
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -71,6 +77,8 @@ LEADERSHIP = "leadership"
 
 WEEKDAYS = {"MON": 0, "TUE": 1, "WED": 2, "THU": 3, "FRI": 4, "SAT": 5, "SUN": 6}
 PERIOD_MONTHS = {"monthly": 1, "quarterly": 3, "half_yearly": 6, "yearly": 12}
+MONTHLY_ON = "on-"  # "monthly:on-20": on the 20th; "monthly:15": by the 15th
+MOVE_REACH = timedelta(days=40)  # longer than any run of days off: how far a due day moves
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +91,6 @@ class Policy:
     escalate_after: int = 2  # working days overdue -> leadership too; < 1: never
     office_time: time = time(7, 30)  # local time reminders go out
     recurring_before: tuple[int, ...] = (3, 1)  # for monthly/quarterly/yearly rhythms
-    catchup_within: timedelta = timedelta(days=7)  # recurring: how old a missed one may be
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +121,7 @@ class Step:
     working_days_left: int  # WorkCalendar.working_days_until(slot day, deadline)
     slot: datetime  # when it is due to go out: office_time on a working day (aware)
     deadline_day_off: bool  # the stated date (deadline / nominal date) is not a working day
+    due: date  # the working day it is due: the deadline, or the last working day before it
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +168,10 @@ class Due:
     def deadline_day_off(self) -> bool:
         return self.what.deadline_day_off
 
+    @property
+    def due(self) -> date:
+        return self.what.due
+
 
 # --- recurrence rules ---------------------------------------------------------------------
 
@@ -176,7 +188,11 @@ def parse_recurrence(recurrence: str | None) -> _RuleKey | None:
             return ("week",)
         return ("weekday", WEEKDAYS[arg]) if arg in WEEKDAYS else None
     if kind == "monthly" and arg:
-        return ("monthday", int(arg)) if arg.isdigit() and 1 <= int(arg) <= 31 else None
+        on_day = arg.startswith(MONTHLY_ON)
+        day = arg[len(MONTHLY_ON) :] if on_day else arg
+        if not (day.isdigit() and 1 <= int(day) <= 31):
+            return None
+        return ("monthday_on" if on_day else "monthday", int(day))
     if kind == "yearly" and arg:
         days = []
         for part in arg.split(","):
@@ -292,32 +308,39 @@ def _workdays(calendar: WorkCalendar, around: date) -> _Workdays:
 
 
 def _occurrences(rule: _RuleKey, w: _Workdays, start: date, end: date) -> list[tuple[date, date]]:
-    """(nominal date, due day) of a rule's occurrences with the nominal date in [start, end]."""
+    """(nominal date, due day) of a rule's occurrences with the nominal date in [start, end].
+
+    Occurrences that share a due day are one, named by the later nominal date.
+    """
     found: list[tuple[date, date]] = []
     kind = rule[0]
+    last = end + MOVE_REACH  # an occurrence just after `end` may absorb one inside it
     if kind == "weekday":
         day = start + timedelta(days=(rule[1] - start.weekday()) % 7)
-        while day <= end:
+        while day <= last:
             found.append((day, w.next_on_or_after(day)))
             day += timedelta(days=7)
     elif kind == "week":
         sunday = start + timedelta(days=(6 - start.weekday()) % 7)
-        while sunday <= end:
+        while sunday <= last:
             due = w.last_on_or_before(sunday)
             if (sunday - due).days < 7:
                 found.append((sunday, due))
             sunday += timedelta(days=7)
-    elif kind in ("monthday", "period", "yeardays"):
-        for year in range(start.year, end.year + 1):
+    elif kind in ("monthday", "monthday_on", "period", "yeardays"):
+        for year in range(start.year, last.year + 1):
             for month in range(1, 13):
-                if kind == "monthday":
+                if kind in ("monthday", "monthday_on"):
                     nominals = [_clamped(year, month, rule[1])]
                 elif kind == "period":
                     nominals = [_month_end(year, month)] if month % rule[1] == 0 else []
                 else:
                     nominals = [_clamped(year, m, d) for m, d in rule[1] if m == month]
                 for nominal in nominals:
-                    if not start <= nominal <= end:
+                    if not start <= nominal <= last:
+                        continue
+                    if kind == "monthday_on":
+                        found.append((nominal, w.next_on_or_after(nominal)))
                         continue
                     due = w.last_on_or_before(nominal)
                     if kind == "period":
@@ -326,7 +349,12 @@ def _occurrences(rule: _RuleKey, w: _Workdays, start: date, end: date) -> list[t
                             continue
                     found.append((nominal, due))
     found.sort()
-    return found
+    merged: list[tuple[date, date]] = []
+    for nominal, due in found:
+        while merged and merged[-1][1] == due:
+            merged.pop()  # the later nominal date names the shared due day
+        merged.append((nominal, due))
+    return [(nominal, due) for nominal, due in merged if nominal <= end]
 
 
 def _occurrence_steps(
@@ -334,7 +362,7 @@ def _occurrence_steps(
 ) -> list[tuple[str, date, str]]:
     """(step, day, audience) of one occurrence of a recurring task, in order."""
     steps: list[tuple[str, date, str]] = []
-    if rule[0] not in ("weekday", "week"):
+    if rule[0] not in ("weekday", "week"):  # a weekly rhythm has no time for a ladder
         for n in _counts(policy.recurring_before):
             steps.append((f"before-{n}", w.add(due, -n), DEPARTMENT))
     if policy.on_day:
@@ -344,19 +372,32 @@ def _occurrence_steps(
 
 
 def occurrence_to_close(
-    task: PlanTask, calendar: WorkCalendar, on: date, done: Iterable[date] = ()
+    task: PlanTask,
+    calendar: WorkCalendar,
+    on: date,
+    done: Iterable[date] = (),
+    tz: tzinfo = VN_TZ,
 ) -> date | None:
     """The occurrence (nominal date) a report made on `on` closes, for a recurring task.
 
     The latest occurrence due on or before `on` if it is not done yet (a late report), else
-    the next one (an early report). None for a task that is not recurring.
+    the next one (an early report). Occurrences due before the local day the task was loaded
+    (`task.created_at`) do not exist for it: a report right after loading closes the first
+    occurrence due on or after that day. None for a task that is not recurring.
     """
     rule = parse_recurrence(task.recurrence)
     if rule is None:
         return None
     done_set = set(done) | task.done_occurrences
+    loaded = task.created_at.astimezone(tz).date()
     w = _workdays(calendar, on)
-    found = _occurrences(rule, w, on - timedelta(days=400), on + timedelta(days=400))
+    year = timedelta(days=400)
+    start = max(loaded - MOVE_REACH, on - year)
+    found = [
+        (nominal, due)
+        for nominal, due in _occurrences(rule, w, start, max(on, loaded) + year)
+        if due >= loaded
+    ]
     past = [nominal for nominal, due in found if due <= on]
     if past and past[-1] not in done_set:
         return past[-1]
@@ -387,18 +428,8 @@ class _OneOff:
 
 
 @dataclass(slots=True)
-class _Occurrence:
-    nominal: date
-    due: date
-    first_slot: datetime  # in UTC
-    steps: list[tuple[datetime, Step | None]]  # (slot in UTC, the step if in the window)
-
-
-@dataclass(slots=True)
 class _Rule:
-    occurrences: list[_Occurrence]  # by first slot
-    first_slots: list[datetime]  # in UTC
-    in_window: list[tuple[_Occurrence, Step]]
+    in_window: list[tuple[date, date, datetime, Step]]  # (nominal, due day, slot in UTC, step)
 
 
 class _Tick:
@@ -422,8 +453,9 @@ class _Tick:
         self._oneoffs: dict[date, _OneOff] = {}
         self._rules: dict[_RuleKey, _Rule] = {}
         self._parsed: dict[str | None, _RuleKey | None] = {}
-        self._tmpls: dict[tuple[date, str, date], Step] = {}
+        self._tmpls: dict[tuple[date, str, date, date], Step] = {}
         self._catchup_days: dict[datetime, date] = {}
+        self._local_days: dict[datetime, date] = {}
 
     def slot(self, day: date) -> datetime:
         found = self._slots.get(day)
@@ -449,6 +481,13 @@ class _Tick:
             found = self._catchup_days[created_at] = day
         return found
 
+    def local_day(self, created_at: datetime) -> date:
+        """The local day of an instant (a task's loading day)."""
+        found = self._local_days.get(created_at)
+        if found is None:
+            found = self._local_days[created_at] = created_at.astimezone(self.tz).date()
+        return found
+
     def template(
         self,
         occurrence: date,
@@ -458,7 +497,7 @@ class _Tick:
         deadline: date,
         day_off: bool,
     ) -> Step:
-        key = (occurrence, step, day)
+        key = (occurrence, step, day, deadline)
         found = self._tmpls.get(key)
         if found is None:
             found = self._tmpls[key] = Step(
@@ -470,6 +509,7 @@ class _Tick:
                 self.wd.between(day, deadline),
                 self.slot(day),
                 day_off,
+                self.wd.last_on_or_before(deadline),
             )
         return found
 
@@ -566,57 +606,29 @@ class _Tick:
         reach = max((n for n in p.recurring_before), default=0) * 2 + 70
         start = self.lo.date() - timedelta(days=reach)
         end = self.at.date() + timedelta(days=reach)
-        built: list[_Occurrence] = []
-        in_window: list[tuple[_Occurrence, Step]] = []
+        in_window: list[tuple[date, date, datetime, Step]] = []
         for nominal, due in _occurrences(key, wd, start, end):
             day_off = not wd.is_working(nominal)
-            steps: list[tuple[datetime, Step | None]] = []
             for step, day, audience in _occurrence_steps(key, due, p, wd):
-                tmpl = (
-                    self.template(nominal, step, day, audience, due, day_off)
-                    if day in self.window_set
-                    else None
-                )
-                steps.append((self.utc(day), tmpl))
-            occ = _Occurrence(nominal, due, min(s[0] for s in steps), steps)
-            built.append(occ)
-            in_window.extend((occ, s[1]) for s in steps if s[1] is not None)
-        built.sort(key=lambda o: o.first_slot)
-        return _Rule(built, [o.first_slot for o in built], in_window)
+                if day in self.window_set:
+                    tmpl = self.template(nominal, step, day, audience, due, day_off)
+                    in_window.append((nominal, due, self.utc(day), tmpl))
+        return _Rule(in_window)
 
     def plan_recurring(self, task: PlanTask, key: _RuleKey, out: list[Due]) -> None:
         info = self.recurring(key)
+        if not info.in_window:
+            return
         created, closed, done = task.created_at, task.closed_at, task.done_occurrences
-        for occ, t in info.in_window:
+        loaded = self.local_day(created)
+        for nominal, due, slot, t in info.in_window:
             if (
-                occ.first_slot >= created
-                and (closed is None or t.slot < closed)
-                and occ.nominal not in done
+                due >= loaded
+                and slot >= created
+                and (closed is None or slot < closed)
+                and nominal not in done
             ):
-                out.append(Due(due_key(task.id, t.occurrence, t.step), task, t))
-        # the latest occurrence that began before the task was loaded
-        i = bisect.bisect_left(info.first_slots, created) - 1
-        if i < 0:
-            return
-        occ = info.occurrences[i]
-        if occ.nominal in done or self.utc(occ.due) < created - self.policy.catchup_within:
-            return
-        catchup_day = self.catchup_day(created)
-        catchup_slot = self.utc(catchup_day)
-        if catchup_slot < self.lo_utc and occ.steps[-1][0] < self.lo_utc:
-            return
-        if i + 1 < len(info.occurrences) and info.first_slots[i + 1] <= catchup_slot:
-            return
-        found: list[Step] = []
-        if catchup_day in self.window_set:
-            day_off = not self.wd.is_working(occ.nominal)
-            found.append(
-                self.template(occ.nominal, "catchup", catchup_day, DEPARTMENT, occ.due, day_off)
-            )
-        found.extend(t for slot, t in occ.steps if t is not None and slot > catchup_slot)
-        for t in found:
-            if closed is None or t.slot < closed:
-                out.append(Due(due_key(task.id, t.occurrence, t.step), task, t))
+                out.append(Due(due_key(task.id, nominal, t.step), task, t))
 
 
 _TICKS: dict[tuple[Any, ...], _Tick] = {}

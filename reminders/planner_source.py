@@ -27,6 +27,8 @@ async def load_plan_tasks(
 
     With `deadline_before` (see `planner.deadline_horizon`), only the tasks that can have a
     step due: recurring ones, and one-off ones whose deadline is before that day.
+    A task's `created_at` is when it was loaded or, if its deadline was changed since, when
+    that happened (its reminders are planned from the new deadline as if loaded then).
     One row per task: the lead and the supporting departments' codes are aggregated in SQL
     (in unit order). A unit that is not a department of the ward is left out.
     `done_occurrences` are the occurrences of recurring tasks reported done (task events
@@ -50,7 +52,8 @@ async def load_plan_tasks(
             type_coerce(t.deadline, String),
             t.recurrence,
             t.status,
-            type_coerce(t.created_at, String),
+            # "loaded or last rescheduled": the planner's start for the task's steps
+            type_coerce(func.coalesce(t.rescheduled_at, t.created_at), String),
             type_coerce(t.closed_at, String),
             leads,
             supports,

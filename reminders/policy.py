@@ -22,5 +22,4 @@ def policy_from(settings: dict[str, Any]) -> Policy:
         escalate_after=int(settings.get("escalate_after", base.escalate_after)),
         office_time=office,
         recurring_before=base.recurring_before,
-        catchup_within=base.catchup_within,
     )

@@ -9,29 +9,33 @@ Delivery is bot/delivery.py's job.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from handlers.reminders import reminder
 from locales import translator
+from reminders.addressing import mentions, person_targets
 from reminders.calendar import WorkCalendar
 from reminders.clock import VN_TZ, Clock
-from reminders.planner import Due, deadline_horizon, plan
+from reminders.planner import Due, PlanTask, deadline_horizon, plan
 from reminders.planner_source import load_plan_tasks
 from reminders.policy import policy_from
 from store.keys import addressed
 from store.outbox import OutboxItem, OutboxStore
-from store.records import ChatRec, TaskRec
+from store.records import ChatRec, PersonRec, TaskRec
 from store.repo import Repo
 from store.tasks import TaskStore
 
 log = logging.getLogger(__name__)
 LOOKBACK = timedelta(days=7)  # the longest downtime made up for
 TICK_OVERLAP = timedelta(minutes=2)  # a tick also looks this far behind the previous one
+PREVIOUS_SLOT_REACH = 60  # days back to look for a working day (longer than any holiday)
+JUST_AFTER = timedelta(microseconds=1)  # a window starts just after the previous slot
+LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)  # a preview's "loaded in time"
 
 
 @dataclass(frozen=True)
@@ -61,17 +65,36 @@ class ReminderScheduler:
         clock: Clock,
         calendar: WorkCalendar,
         on_outbox: Callable[[], None] | None = None,
+        channels: Collection[str] | None = None,
     ):
+        """`channels`: the channels this process sends on (None: every channel); a person
+        is reached in private only on those."""
         self.repo, self.tasks, self.outbox = repo, tasks, outbox
         self.clock, self.calendar, self.on_outbox = clock, calendar, on_outbox
+        self.channels = frozenset(channels) if channels is not None else None
         self._scheduler: AsyncIOScheduler | None = None
         self._last_tick: datetime | None = None
 
-    async def due(self, at: datetime, lookback: timedelta = LOOKBACK) -> list[Planned]:
-        """Every message whose slot is in [at - lookback, at] (nothing is written)."""
+    async def due(
+        self, at: datetime, lookback: timedelta = LOOKBACK, *, preview: bool = False
+    ) -> list[Planned]:
+        """Every message whose slot is in [at - lookback, at] (nothing is written).
+
+        `preview` (`chiso reminders plan --at`): as if it were that moment. The window is the
+        one the tick at `at` would have: since the previous office slot of the ward (a
+        Saturday or a 12:00 plan lists nothing, a Monday 07:30 plan lists Monday's steps);
+        and tasks loaded (or rescheduled) after the window began are planned as if they had
+        been loaded long before, so a ward can preview its season.
+        """
         wards = {w.id: w for w in await self.repo.wards()}
         policies = {w.id: policy_from(w.reminder_policy) for w in wards.values()}
-        if not any(self._slot_in(p.office_time, at, lookback) for p in policies.values()):
+        lookbacks = {
+            ward_id: self._since_previous_slot(p.office_time, at) if preview else lookback
+            for ward_id, p in policies.items()
+        }
+        if not any(
+            self._slot_in(p.office_time, at, lookbacks[ward_id]) for ward_id, p in policies.items()
+        ):
             return []  # most ticks: no working-day office time in the window
         async with self.repo.sessions() as s:
             horizon = max(
@@ -79,20 +102,29 @@ class ReminderScheduler:
                 default=None,
             )
             tasks = await load_plan_tasks(s, deadline_before=horizon)
-        by_ward: dict[int, list[Any]] = {}
+        by_ward: dict[int, list[PlanTask]] = {}
         for t in tasks:
             by_ward.setdefault(t.ward_id or 0, []).append(t)
         dues: list[Due] = []
         for ward_id, ward_tasks in by_ward.items():
-            if ward_id in policies:
-                dues += plan(ward_tasks, policies[ward_id], self.calendar, at, lookback=lookback)
+            if ward_id not in policies:
+                continue
+            window = lookbacks[ward_id]
+            if preview:
+                start = at - window
+                ward_tasks = [
+                    replace(t, created_at=LONG_AGO) if t.created_at >= start else t
+                    for t in ward_tasks
+                ]
+            dues += plan(ward_tasks, policies[ward_id], self.calendar, at, lookback=window)
         if not dues:
             return []
         recs = await self.tasks.by_ids(sorted({d.task_id for d in dues}))
-        snoozed = await self.tasks.snoozed(sorted(recs), (at - lookback).date())
+        snoozed = await self.tasks.snoozed(sorted(recs), (at - max(lookbacks.values())).date())
         chats: dict[int, list[ChatRec]] = {}
-        people: dict[int, list[Any]] = {}
+        people: dict[int, list[PersonRec]] = {}
         result: list[Planned] = []
+        _ = translator("vi")
         for due in dues:
             task = recs.get(due.task_id)
             if task is None:
@@ -109,7 +141,6 @@ class ReminderScheduler:
             for channel, chat_id in self._targets(
                 due, task, chats[task.ward_id], people[task.ward_id]
             ):
-                _ = translator("vi")
                 reply = reminder(due, task, _, self._mentions(channel, task, people[task.ward_id]))
                 result.append(
                     Planned(
@@ -150,26 +181,29 @@ class ReminderScheduler:
             day += timedelta(days=1)
         return False
 
-    @staticmethod
-    def _mentions(channel: str, task: TaskRec, people: list[Any]) -> str:
-        """The members of the task's lead departments, mentioned where the channel can."""
-        if channel != "telegram":
-            return ""
-        leads = {u.department for u in task.leads if u.department}
-        names = [
-            f"@[{p.name}](user:{p.telegram_id})"
-            for p in people
-            if p.telegram_id and leads & set(p.departments)
-        ]
-        return " ".join(names)
+    def _since_previous_slot(self, office: time, at: datetime) -> timedelta:
+        """The look-back of the tick at `at`: back to just after the previous office slot
+        (the latest working-day slot before `at`)."""
+        local = at.astimezone(VN_TZ)
+        day = local.date()
+        for _ in range(PREVIOUS_SLOT_REACH):
+            slot = datetime.combine(day, office, tzinfo=local.tzinfo)
+            if slot < local and self.calendar.is_working_day(day):
+                return local - slot - JUST_AFTER
+            day -= timedelta(days=1)
+        return LOOKBACK
 
-    @staticmethod
+    def _mentions(self, channel: str, task: TaskRec, people: list[PersonRec]) -> str:
+        """The members of the task's lead departments, mentioned where the channel can."""
+        leads = {u.department for u in task.leads if u.department}
+        return mentions((p for p in people if leads & set(p.departments)), channel)
+
     def _targets(
-        due: Due, task: TaskRec, chats: list[ChatRec], people: list[Any]
+        self, due: Due, task: TaskRec, chats: list[ChatRec], people: list[PersonRec]
     ) -> list[tuple[str, str]]:
         """The department chats of the task's departments; escalations and missed recurring
-        reports go to the leadership chats and the chairman in private instead (the
-        department gets its own overdue step that day)."""
+        reports go to the leadership chats and to the chairman in private, on every channel
+        the chairman has, instead (the department gets its own overdue step that day)."""
         targets: list[tuple[str, str]] = []
         departments = set(task.departments)
         if due.audience != "leadership":  # the department has its own overdue step that day
@@ -181,8 +215,10 @@ class ReminderScheduler:
                 if chat.kind == "leadership":
                     targets.append((chat.channel, chat.chat_id))
             for person in people:
-                if person.role == "chairman" and person.telegram_id:
-                    targets.append(("telegram", person.telegram_id))
+                if person.role == "chairman":
+                    targets += person_targets(person, self.channels)
+        if self.channels is not None:
+            targets = [t for t in targets if t[0] in self.channels]
         return list(dict.fromkeys(targets))
 
     async def tick(self) -> int:
@@ -190,8 +226,9 @@ class ReminderScheduler:
 
         The first tick of a process looks back 7 days (making up for downtime; the outbox
         keys drop what was already written), later ones only since the previous tick. After
-        downtime a task's chat gets only its newest step: older ones are recorded as skipped,
-        so a stale "3 days left" never arrives after "due today".
+        downtime a task's chat gets only its newest step: older ones planned in the same tick
+        are recorded as skipped, and so are older ones still waiting in the outbox (the
+        delivery was down), so a stale "9 days left" never arrives after "5 days left".
         """
         now = self.clock.now()
         lookback = LOOKBACK
@@ -200,6 +237,7 @@ class ReminderScheduler:
         planned = await self.due(now, lookback)
         send: list[OutboxItem] = []
         skip: list[OutboxItem] = []
+        newest: dict[tuple[int, str, str], set[str]] = {}
         for p in planned:
             item = OutboxItem(
                 key=p.key,
@@ -209,7 +247,13 @@ class ReminderScheduler:
                 ward_id=p.ward_id,
                 lane="reminder",
             )
-            (skip if p.snoozed or p.superseded else send).append(item)
+            if p.snoozed or p.superseded:
+                skip.append(item)
+            else:
+                send.append(item)
+                newest.setdefault((p.task_id, p.channel, p.chat_id), set()).add(p.key)
+        # the older steps still waiting go first, so the delivery never sends them after
+        await self.outbox.supersede_older(newest, now)
         added = await self.outbox.enqueue(send, now)
         await self.outbox.enqueue(skip, now, status="skipped")
         self._last_tick = now

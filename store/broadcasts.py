@@ -1,7 +1,8 @@
 """Broadcasts: who sent what to which chats, and how each chat's message fared.
 
 A broadcast and its outbox rows (`broadcast:<id>:<channel>:<chat>`, lane "broadcast") are
-written in one transaction: nothing is half-queued. Cancelling stops the rows not sent yet.
+written in one transaction: nothing is half-queued. Cancelling stops the rows not handed to a
+channel yet (the delivery checks right before each send) and says how many were on their way.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from reminders.hours import ANYTIME_UNTIL, OUTSIDE_HOURS_GRACE
 from store import models as m
 from store.keys import broadcast_key, broadcast_prefix
+from store.outbox import CANCELLED_ON_THE_WAY, IN_FLIGHT
 from store.records import ChatRec
 
 LANE = "broadcast"
@@ -34,7 +37,23 @@ class BroadcastRec:
     attachment_kind: str | None = None
     attachment_name: str | None = None
     counts: dict[str, int] = field(default_factory=dict)  # outbox status -> chats
-    failures: tuple[tuple[str, str, str], ...] = ()  # (chat title or id, channel, reason)
+    # (chat title or id, channel, reason code: delivery.failure_reason's, "no_channel"...)
+    failures: tuple[tuple[str, str, str], ...] = ()
+    partials: tuple[tuple[str, str], ...] = ()  # (chat, channel) that got it without the file
+    outside_hours: bool = False  # confirmed for a time outside the ward's sending hours
+
+    def count(self, *statuses: str) -> int:
+        return sum(self.counts.get(status, 0) for status in statuses)
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    """What cancelling did: `stopped` chats will not get it; `on_the_way` were already handed
+    to their channel (they are reported as sent or failed); `delivered` had it already."""
+
+    stopped: int
+    on_the_way: int
+    delivered: int
 
 
 def key_prefix(broadcast_id: int) -> str:
@@ -60,7 +79,10 @@ class BroadcastStore:
         attachment_name: str | None = None,
         attachment_ref: str | None = None,
         attachment: bytes | None = None,
+        outside_hours: bool = False,
     ) -> int:
+        """`outside_hours`: the sender confirmed `send_at` although it is outside the ward's
+        sending hours; its messages go then (or within OUTSIDE_HOURS_GRACE of it)."""
         async with self.sessions.begin() as s:
             row = m.Broadcast(
                 ward_id=ward_id,
@@ -77,6 +99,7 @@ class BroadcastStore:
                 attachment_name=attachment_name,
                 attachment_ref=attachment_ref,
                 attachment=attachment,
+                outside_hours=outside_hours,
             )
             s.add(row)
             await s.flush()
@@ -84,6 +107,8 @@ class BroadcastStore:
             if attachment_kind:
                 payload[attachment_kind] = attachment_ref or f"broadcast:{row.id}"
                 payload["file_name"] = attachment_name
+            if outside_hours:
+                payload[ANYTIME_UNTIL] = (send_at + OUTSIDE_HOURS_GRACE).isoformat()
             s.add_all(
                 [
                     m.Outbox(
@@ -123,19 +148,28 @@ class BroadcastStore:
                     )
                 ).all()
             )
-            failed = (
+            rows = (
                 await s.execute(
-                    select(m.Outbox.channel, m.Outbox.chat_id, m.Outbox.last_error).where(
+                    select(m.Outbox.channel, m.Outbox.chat_id, m.Outbox.status, m.Outbox.reason)
+                    .where(
                         m.Outbox.key.startswith(key_prefix(broadcast_id)),
-                        m.Outbox.status == "failed",
+                        m.Outbox.status.in_(("failed", "partial")),
                     )
+                    .order_by(m.Outbox.id)
                 )
             ).all()
             titles = {
                 (c.channel, c.chat_id): c.title
                 for c in (await s.scalars(select(m.Chat).where(m.Chat.ward_id == row.ward_id)))
             }
-            failures = tuple((titles.get((f[0], f[1])) or f[1], f[0], f[2] or "") for f in failed)
+            failures = tuple(
+                (titles.get((f[0], f[1])) or f[1], f[0], f[3] or "")
+                for f in rows
+                if f[2] == "failed"
+            )
+            partials = tuple(
+                (titles.get((f[0], f[1])) or f[1], f[0]) for f in rows if f[2] == "partial"
+            )
             return BroadcastRec(
                 row.id,
                 row.ward_id,
@@ -150,6 +184,8 @@ class BroadcastStore:
                 row.attachment_name,
                 counts,
                 failures,
+                partials,
+                bool(row.outside_hours),
             )
 
     async def recent(self, ward_id: int | None, limit: int = 10) -> list[BroadcastRec]:
@@ -161,21 +197,45 @@ class BroadcastStore:
         found = [await self.get(ward_id, i) for i in ids]
         return [b for b in found if b is not None]
 
-    async def cancel(self, ward_id: int | None, broadcast_id: int) -> int | None:
-        """Stops the messages not sent yet; returns how many, or None if no such broadcast."""
+    async def cancel(self, ward_id: int | None, broadcast_id: int) -> Cancelled | None:
+        """Stops the messages not handed to a channel yet; None if no such broadcast.
+
+        A delivery loop may hold some of them claimed: it checks each row right before the
+        send (`OutboxStore.start`), so every row counted as stopped here stays unsent."""
         async with self.sessions.begin() as s:
             row = await s.get(m.Broadcast, broadcast_id, with_for_update=True)
             if row is None or (ward_id is not None and row.ward_id != ward_id):
                 return None
+            mine = m.Outbox.key.startswith(key_prefix(broadcast_id))
             result = await s.execute(
                 update(m.Outbox)
-                .where(
-                    m.Outbox.key.startswith(key_prefix(broadcast_id)), m.Outbox.status == "pending"
-                )
+                .where(mine, m.Outbox.status == "pending")
                 .values(status="cancelled")
+                .execution_options(synchronize_session=False)
+            )
+            # on their way: reported as sent or failed, never tried again
+            await s.execute(
+                update(m.Outbox)
+                .where(mine, m.Outbox.status == "sending")
+                .values(reason=CANCELLED_ON_THE_WAY)
+                .execution_options(synchronize_session=False)
+            )
+            counts = dict(
+                (r[0], r[1])
+                for r in (
+                    await s.execute(
+                        select(m.Outbox.status, func.count())
+                        .where(mine, m.Outbox.status.in_(("sending", "sent", "partial")))
+                        .group_by(m.Outbox.status)
+                    )
+                ).all()
             )
             row.status = "cancelled"
-            return int(getattr(result, "rowcount", 0) or 0)
+            return Cancelled(
+                int(getattr(result, "rowcount", 0) or 0),
+                counts.get("sending", 0),
+                counts.get("sent", 0) + counts.get("partial", 0),
+            )
 
     async def settle(self) -> list[tuple[BroadcastRec, str, str]]:
         """Broadcasts whose every message is sent, failed or cancelled: marked done and
@@ -191,7 +251,7 @@ class BroadcastStore:
                     .select_from(m.Outbox)
                     .where(
                         m.Outbox.key.startswith(key_prefix(row.id)),
-                        m.Outbox.status == "pending",
+                        m.Outbox.status.in_(IN_FLIGHT),
                     )
                 )
                 if not left:

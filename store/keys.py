@@ -60,6 +60,11 @@ def snooze_key(task_id: int, until: date, channel: str, chat_id: str) -> str:
     return f"task:{task_id}:snooze:{until.isoformat()}:{channel}:{chat_id}"
 
 
+def snooze_prefix(task_id: int) -> str:
+    """Every snoozed repeat of a task."""
+    return f"task:{task_id}:snooze:"
+
+
 def deadline_change_key(task_id: int, change: int, channel: str, chat_id: str) -> str:
     """The notice that a task's deadline was changed (`change` counts the changes)."""
     return f"task:{task_id}:deadline:{change}:{channel}:{chat_id}"
@@ -67,11 +72,11 @@ def deadline_change_key(task_id: int, change: int, channel: str, chat_id: str) -
 
 def parse_task_key(key: str) -> ReminderKey | None:
     """The parts of a task message's key; None for any other key."""
-    parts = key.split(SEP)
+    parts = key.split(SEP, 5)
     if len(parts) < 6 or parts[0] != "task" or not parts[1].isdigit():
         return None
-    # the chat id never holds the separator; the channel is the second-to-last part
-    return ReminderKey(int(parts[1]), parts[2], SEP.join(parts[3:-2]), parts[-2], parts[-1])
+    # a step never holds the separator; a chat id may (the OA writes to "user:<id>")
+    return ReminderKey(int(parts[1]), parts[2], parts[3], parts[4], parts[5])
 
 
 def directive_notice_key(directive_id: int, channel: str, chat_id: str, part: int) -> str:
@@ -111,5 +116,6 @@ __all__ = [
     "parse_task_key",
     "reminder_key",
     "snooze_key",
+    "snooze_prefix",
     "task_prefix",
 ]

@@ -90,6 +90,8 @@ class Person(Base):
     role: Mapped[str] = mapped_column(String(32))
     telegram_id: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
     zalo_id: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
+    # the person's id as the ward's Zalo Official Account sees them (the OA writes to them)
+    zalo_oa_id: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
     language: Mapped[str | None] = mapped_column(String(8))
     departments: Mapped[list[Department]] = relationship(
         secondary="person_departments", lazy="selectin", order_by="Department.code"
@@ -248,6 +250,8 @@ class Task(Base):
     evidence_ref: Mapped[str | None] = mapped_column(String(255))  # the channel's file id
     snoozed_until: Mapped[date | None] = mapped_column(Date)  # no reminders before this day
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # the deadline was last changed then: reminders are planned as if loaded at that moment
+    rescheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     units: Mapped[list[TaskUnit]] = relationship(
         lazy="selectin", cascade="all, delete-orphan", order_by="TaskUnit.position"
     )
@@ -302,6 +306,8 @@ class Broadcast(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(12), default="queued")  # queued|done|cancelled
     total: Mapped[int] = mapped_column(Integer, default=0)
+    # the sender confirmed a time outside the ward's sending hours: it goes at that time
+    outside_hours: Mapped[bool] = mapped_column(default=False)
 
 
 class OAuthToken(Base):
@@ -332,13 +338,19 @@ class Outbox(Base):
     channel: Mapped[str] = mapped_column(String(16))
     chat_id: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)  # text, buttons
-    status: Mapped[str] = mapped_column(String(8), default="pending", index=True)
+    # pending | sending (handed to a sender) | sent | partial (sent without its attachment)
+    # | failed | cancelled | skipped
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     not_before: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    first_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # retries count
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_error: Mapped[str | None] = mapped_column(String(500))
+    last_error: Mapped[str | None] = mapped_column(String(500))  # raw, for admins and logs
+    # why it failed or went without its attachment, as a code people read translated
+    # (removed, blocked, not_found, too_long, rejected, no_channel, gave_up, error, attachment)
+    reason: Mapped[str | None] = mapped_column(String(16))
 
 
 __all__ = [
@@ -360,3 +372,19 @@ __all__ = [
     "TaskUnit",
     "Ward",
 ]
+
+
+class HostedFile(Base):
+    """A file served at an unguessable URL until it expires (Zalo fetches photos by URL)."""
+
+    __tablename__ = "hosted_files"
+    __table_args__ = (UniqueConstraint("token"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(255))  # as given (the URL carries a safe form)
+    content_type: Mapped[str] = mapped_column(String(127))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)  # one row for repeated bytes
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -3,6 +3,12 @@
 `enqueue` ignores a key it already has, so planning the same message twice (a restart, a
 second replica) never sends it twice. `claim` leases due rows to one sender at a time; a
 sender that dies mid-batch leaves its lease to expire and the rows are sent again then.
+Right before a row is handed to a channel, `start` turns it from "pending" to "sending" (or
+finds it cancelled or skipped meanwhile): whatever is still "pending" was not handed over.
+
+Statuses: pending, sending, sent, partial (sent without its attachment), failed, cancelled,
+skipped. `reason` says why a row failed or went without its attachment (a code that people
+read translated); `last_error` keeps the platform's words for admins and logs.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -41,6 +47,25 @@ class OutboxRow:
     attempts: int
     created_at: datetime
     ward_id: int | None = None
+    first_attempt_at: datetime | None = None  # None: this is its first attempt
+
+
+IN_FLIGHT = ("pending", "sending")  # not settled yet
+DELIVERED = ("sent", "partial")  # reached the chat (partial: without its attachment)
+CANCELLED_ON_THE_WAY = "cancelled"  # `reason` of a row cancelled while being sent: no retry
+
+
+def _back_to_pending() -> Any:
+    """A row being sent goes back to "pending" (a cancelled or skipped one stays so), or to
+    "cancelled" if its broadcast was cancelled while it was on its way."""
+    return case(
+        (
+            (m.Outbox.status == "sending") & (m.Outbox.reason == CANCELLED_ON_THE_WAY),
+            "cancelled",
+        ),
+        (m.Outbox.status == "sending", "pending"),
+        else_=m.Outbox.status,
+    )
 
 
 def outbox_row(item: OutboxItem, at: datetime, status: str = "pending") -> m.Outbox:
@@ -103,23 +128,26 @@ class OutboxStore:
     async def claim(
         self,
         now: datetime,
-        channels: list[str],
+        channels: list[str] | None = None,
         lanes: list[str] | None = None,
         limit: int = 50,
         lease: timedelta = timedelta(seconds=60),
     ) -> list[OutboxRow]:
+        """Leases due rows (of these channels; None: every channel). A row left "sending" by
+        a sender that died is due again once its lease has run out."""
         async with self.sessions.begin() as s:
             query = (
                 select(m.Outbox)
                 .where(
-                    m.Outbox.status == "pending",
+                    m.Outbox.status.in_(IN_FLIGHT),
                     m.Outbox.not_before <= now,
-                    m.Outbox.channel.in_(channels),
                     or_(m.Outbox.claimed_until.is_(None), m.Outbox.claimed_until < now),
                 )
                 .order_by(m.Outbox.not_before, m.Outbox.id)
                 .limit(limit)
             )
+            if channels is not None:
+                query = query.where(m.Outbox.channel.in_(channels))
             if lanes:
                 query = query.where(m.Outbox.lane.in_(lanes))
             if s.get_bind().dialect.name == "postgresql":
@@ -134,6 +162,8 @@ class OutboxStore:
                         or_(m.Outbox.claimed_until.is_(None), m.Outbox.claimed_until < now),
                     )
                     .values(claimed_until=now + lease, attempts=m.Outbox.attempts + 1)
+                    # `row` keeps the count it was read with (+1 below, once)
+                    .execution_options(synchronize_session=False)
                 )
                 if getattr(result, "rowcount", 0):
                     claimed.append(
@@ -147,9 +177,24 @@ class OutboxStore:
                             row.attempts + 1,
                             row.created_at,
                             row.ward_id,
+                            row.first_attempt_at,
                         )
                     )
             return claimed
+
+    async def start(self, row_id: int, at: datetime) -> bool:
+        """Right before a claimed row goes to its channel: marks it "sending" (and when it
+        was first tried); False if it was cancelled or skipped since it was claimed."""
+        async with self.sessions.begin() as s:
+            result = await s.execute(
+                update(m.Outbox)
+                .where(m.Outbox.id == row_id, m.Outbox.status.in_(IN_FLIGHT))
+                .values(
+                    status="sending",
+                    first_attempt_at=func.coalesce(m.Outbox.first_attempt_at, at),
+                )
+            )
+            return bool(getattr(result, "rowcount", 0))
 
     async def release(self, row_ids: list[int]) -> None:
         """Hands claimed rows back unsent (a graceful stop), for the next sender at once."""
@@ -163,12 +208,18 @@ class OutboxStore:
             )
 
     async def defer(self, row_id: int, not_before: datetime) -> None:
-        """Puts a claimed row back for later without counting an attempt (pacing)."""
+        """Puts a claimed row back for later without counting an attempt (pacing, sending
+        hours)."""
         async with self.sessions.begin() as s:
             await s.execute(
                 update(m.Outbox)
                 .where(m.Outbox.id == row_id)
-                .values(not_before=not_before, claimed_until=None, attempts=m.Outbox.attempts - 1)
+                .values(
+                    not_before=not_before,
+                    claimed_until=None,
+                    attempts=m.Outbox.attempts - 1,
+                    status=_back_to_pending(),
+                )
             )
 
     async def move_chat(self, channel: str, old: str, new: str) -> None:
@@ -179,9 +230,9 @@ class OutboxStore:
                 .where(
                     m.Outbox.channel == channel,
                     m.Outbox.chat_id == old,
-                    m.Outbox.status == "pending",
+                    m.Outbox.status.in_(IN_FLIGHT),
                 )
-                .values(chat_id=new, claimed_until=None)
+                .values(chat_id=new, claimed_until=None, status="pending")
             )
 
     async def skip_prefix(self, prefix: str) -> None:
@@ -194,12 +245,19 @@ class OutboxStore:
                 .values(status="skipped")
             )
 
-    async def sent(self, row_id: int, at: datetime) -> None:
+    async def sent(self, row_id: int, at: datetime, attachment_dropped: str | None = None) -> None:
+        """The chat got the message (`attachment_dropped`: the text, not its attachment)."""
         async with self.sessions.begin() as s:
             await s.execute(
                 update(m.Outbox)
                 .where(m.Outbox.id == row_id)
-                .values(status="sent", sent_at=at, claimed_until=None, last_error=None)
+                .values(
+                    status="partial" if attachment_dropped else "sent",
+                    sent_at=at,
+                    claimed_until=None,
+                    last_error=attachment_dropped[:500] if attachment_dropped else None,
+                    reason="attachment" if attachment_dropped else None,
+                )
             )
 
     async def retry(self, row_id: int, not_before: datetime, error: str) -> None:
@@ -207,16 +265,41 @@ class OutboxStore:
             await s.execute(
                 update(m.Outbox)
                 .where(m.Outbox.id == row_id)
-                .values(not_before=not_before, claimed_until=None, last_error=error[:500])
+                .values(
+                    not_before=not_before,
+                    claimed_until=None,
+                    last_error=error[:500],
+                    status=_back_to_pending(),
+                )
             )
 
-    async def give_up(self, row_id: int, error: str) -> None:
+    async def give_up(self, row_id: int, error: str, reason: str = "error") -> None:
+        """The row will not be sent: `reason` is the code people read (translated), `error`
+        the platform's words."""
         async with self.sessions.begin() as s:
             await s.execute(
                 update(m.Outbox)
                 .where(m.Outbox.id == row_id)
-                .values(status="failed", claimed_until=None, last_error=error[:500])
+                .values(
+                    status="failed", claimed_until=None, last_error=error[:500], reason=reason[:16]
+                )
             )
+
+    async def chat_gone(self, channel: str, chat_id: str) -> int | None:
+        """Marks an active chat inactive (it blocked or removed the bot). Returns its ward when
+        this call made the change (so one replica, once, tells the admins), else None."""
+        async with self.sessions.begin() as s:
+            chat = await s.scalar(
+                select(m.Chat).where(m.Chat.channel == channel, m.Chat.chat_id == chat_id)
+            )
+            if chat is None:
+                return None
+            result = await s.execute(
+                update(m.Chat)
+                .where(m.Chat.id == chat.id, m.Chat.active.is_(True))
+                .values(active=False)
+            )
+            return chat.ward_id if getattr(result, "rowcount", 0) else None
 
     async def rows(self, key_prefix: str = "") -> list[tuple[str, str, str, str]]:
         """(key, channel, chat_id, status) of the rows whose key starts with the prefix."""
@@ -227,3 +310,41 @@ class OutboxStore:
                 .order_by(m.Outbox.id)
             )
             return [(r[0], r[1], r[2], r[3]) for r in result.all()]
+
+    async def supersede_older(
+        self, newest: dict[tuple[int, str, str], set[str]], now: datetime
+    ) -> int:
+        """A newer step of a task reaches a chat: that task's older reminders to the chat that
+        are still waiting and already due are skipped (after downtime only the newest step
+        goes out). `newest` maps (task id, channel, chat id) to the keys of the new steps.
+        A snoozed repeat set for later is not due yet and stays. Returns how many it skipped.
+        """
+        from store.keys import parse_task_key
+
+        if not newest:
+            return 0
+        async with self.sessions.begin() as s:
+            waiting = await s.execute(
+                select(m.Outbox.id, m.Outbox.key, m.Outbox.channel, m.Outbox.chat_id).where(
+                    m.Outbox.status == "pending",
+                    m.Outbox.lane == "reminder",
+                    m.Outbox.key.startswith("task:"),
+                    m.Outbox.not_before <= now,
+                    or_(m.Outbox.claimed_until.is_(None), m.Outbox.claimed_until < now),
+                )
+            )
+            stale = []
+            for row_id, key, channel, chat_id in waiting.all():
+                parts = parse_task_key(key)
+                if parts is None:
+                    continue
+                keep = newest.get((parts.task_id, channel, chat_id))
+                if keep is not None and key not in keep:
+                    stale.append(row_id)
+            for start in range(0, len(stale), 500):
+                await s.execute(
+                    update(m.Outbox)
+                    .where(m.Outbox.id.in_(stale[start : start + 500]))
+                    .values(status="skipped")
+                )
+            return len(stale)

@@ -47,6 +47,7 @@ class PersonRec:
     language: str | None = None
     telegram_id: str | None = None
     zalo_id: str | None = None
+    zalo_oa_id: str | None = None  # as the ward's Zalo Official Account knows them
 
     @property
     def is_admin(self) -> bool:

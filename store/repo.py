@@ -59,6 +59,7 @@ def _person_rec(p: m.Person) -> PersonRec:
         language=p.language,
         telegram_id=p.telegram_id,
         zalo_id=p.zalo_id,
+        zalo_oa_id=p.zalo_oa_id,
     )
 
 

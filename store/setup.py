@@ -84,6 +84,8 @@ async def apply_ward_config(s: AsyncSession, cfg: WardConfig, at: datetime) -> S
                 p.telegram_id = None
             if p.name != pc.name and pc.zalo_id and p.zalo_id == pc.zalo_id:
                 p.zalo_id = None
+            if p.name != pc.name and pc.zalo_oa_id and p.zalo_oa_id == pc.zalo_oa_id:
+                p.zalo_oa_id = None
     for name, gone in list(people.items()):
         if name not in {p.name for p in cfg.people}:
             await s.delete(gone)
@@ -101,11 +103,20 @@ async def apply_ward_config(s: AsyncSession, cfg: WardConfig, at: datetime) -> S
             person.role,
             person.telegram_id,
             person.zalo_id,
+            person.zalo_oa_id,
             person.language,
             sorted(d.code for d in person.departments),
-        ) != (pc.role, pc.telegram_id, pc.zalo_id, pc.language, sorted(pc.departments)):
+        ) != (
+            pc.role,
+            pc.telegram_id,
+            pc.zalo_id,
+            pc.zalo_oa_id,
+            pc.language,
+            sorted(pc.departments),
+        ):
             summary.updated["people"] += 1
         person.role, person.telegram_id, person.zalo_id = pc.role, pc.telegram_id, pc.zalo_id
+        person.zalo_oa_id = pc.zalo_oa_id
         person.language = pc.language
         person.departments = new_depts
     await s.flush()

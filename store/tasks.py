@@ -6,10 +6,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from store import models as m
+from store.keys import occurrence_prefix, snooze_prefix
 from store.outbox import OutboxItem, outbox_row
 from store.records import DirectiveRec, TaskRec, TaskUnitRec
 
@@ -44,6 +45,20 @@ class NewDirective:
     signer_title: str = ""
     source_name: str = ""
     tasks: list[NewTask] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Rescheduled:
+    """What asking to change a task's deadline did.
+
+    outcome: "changed", or why nothing was: "no_task", "closed" (done), "recurring" (no single
+    deadline), "past" (the new date is before today), "same" (already that deadline).
+    """
+
+    outcome: str
+    task: TaskRec | None = None  # as it is now
+    old: date | None = None  # the deadline before the change
+    change: int = 0  # the task's n-th deadline change
 
 
 def _directive_rec(d: m.Directive) -> DirectiveRec:
@@ -340,6 +355,14 @@ class TaskStore:
         async with self.sessions() as s:
             return (await done_occurrences(s, [task_id])).get(task_id, frozenset())
 
+    async def occurrence_state(self, task_id: int) -> tuple[datetime | None, frozenset[date]]:
+        """For closing one period of a recurring task: when the task was loaded (or last
+        rescheduled; nothing before it is its occurrence) and the occurrences reported done."""
+        async with self.sessions() as s:
+            loaded_at = await s.scalar(select(m.Task.created_at).where(m.Task.id == task_id))
+            done = (await done_occurrences(s, [task_id])).get(task_id, frozenset())
+            return loaded_at, done
+
     async def reopen(self, ward_id: int, number: int, by: str, at: datetime) -> TaskRec | None:
         async with self.sessions.begin() as s:
             row = await _locked_task(s, ward_id, number)
@@ -357,3 +380,71 @@ class TaskStore:
             row.status, row.closed_at, row.closed_by = "open", None, None
             await s.flush()
             return (await self._recs(s, [row]))[0]
+
+    async def reschedule(
+        self,
+        ward_id: int,
+        number: int,
+        new_deadline: date,
+        who: str,
+        why: str,
+        at: datetime,
+        today: date,
+        notices: Callable[[TaskRec, date | None, int], list[OutboxItem]] | None = None,
+    ) -> Rescheduled:
+        """Changes an open one-off task's deadline, in one transaction: the change is recorded
+        (task event "rescheduled": old and new deadline, who, when, why), the queued reminders
+        of the old deadline are skipped, the reminders are planned from the new deadline as
+        if the task were loaded now (`rescheduled_at`), and the outbox rows `notices` makes
+        of (task, old deadline, change number) are written."""
+        async with self.sessions.begin() as s:
+            row = await _locked_task(s, ward_id, number)
+            if row is None:
+                return Rescheduled("no_task")
+            current = (await self._recs(s, [row]))[0]
+            if row.status != "open":
+                return Rescheduled("closed", current)
+            if row.recurrence:
+                return Rescheduled("recurring", current)
+            if new_deadline < today:
+                return Rescheduled("past", current, row.deadline)
+            if row.deadline == new_deadline:
+                return Rescheduled("same", current, row.deadline)
+            old = row.deadline
+            earlier = await s.scalar(
+                select(func.count())
+                .select_from(m.TaskEvent)
+                .where(m.TaskEvent.task_id == row.id, m.TaskEvent.kind == "rescheduled")
+            )
+            change = (earlier or 0) + 1
+            # a new deadline starts the reminders afresh: a snooze of the old one is moot
+            row.deadline, row.rescheduled_at, row.snoozed_until = new_deadline, at, None
+            s.add(
+                m.TaskEvent(
+                    task_id=row.id,
+                    at=at,
+                    by=who,
+                    kind="rescheduled",
+                    detail={
+                        "old": old.isoformat() if old else None,
+                        "new": new_deadline.isoformat(),
+                        "why": why,
+                        "change": change,
+                    },
+                )
+            )
+            # the old deadline's reminders and snoozed repeats still queued are moot
+            moot = [snooze_prefix(row.id)]
+            if old is not None:
+                moot.append(occurrence_prefix(row.id, old))
+            for prefix in moot:
+                await s.execute(
+                    update(m.Outbox)
+                    .where(m.Outbox.key.startswith(prefix), m.Outbox.status == "pending")
+                    .values(status="skipped")
+                )
+            await s.flush()
+            rec = (await self._recs(s, [row]))[0]
+            if notices is not None:
+                s.add_all([outbox_row(item, at) for item in notices(rec, old, change)])
+            return Rescheduled("changed", rec, old, change)

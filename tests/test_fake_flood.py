@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -31,9 +29,27 @@ def seconds(error: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+class Clock:
+    """The fake's flood clock, moved on by the test instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 @pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    fake = FakeTelegram(flood_limits=True)
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def tg(clock: Clock) -> AsyncIterator[FakeTelegram]:
+    fake = FakeTelegram(flood_limits=True, clock=clock)
     await fake.start()
     try:
         yield fake
@@ -81,21 +97,35 @@ def test_flood_limits_unit_private_burst() -> None:
     assert limits.wait(7, 1.5) == pytest.approx(0.5)  # then one per second
 
 
-async def test_global_limit_about_30_per_second(bot: Bot, tg: FakeTelegram) -> None:
-    start = time.monotonic()
+async def test_global_limit_30_per_second(bot: Bot, tg: FakeTelegram, clock: Clock) -> None:
     errors = [await try_send(bot, -1000 - i, f"tin {i}") for i in range(40)]
-    elapsed = time.monotonic() - start
     rejected = [e for e in errors if e is not None]
-    delivered = len(tg.sent)
-    assert delivered + len(rejected) == 40
-    assert 30 <= delivered < 40
-    if elapsed < 1.0:  # all 40 within one second: exactly the limit passes
-        assert delivered == 30
-    assert all(seconds(e) >= 1 for e in rejected)
+    assert errors[:30] == [None] * 30  # within one second exactly the limit passes
+    assert len(rejected) == 10 and all(seconds(e) == 1 for e in rejected)
+    assert [m.chat_id for m in tg.sent] == [-1000 - i for i in range(30)]
     assert len(tg.flood_rejections) == len(rejected) == tg.rate_limited
-    assert all(r.method == "sendMessage" and r.retry_after >= 1 for r in tg.flood_rejections)
+    assert all(r.method == "sendMessage" and r.retry_after == 1 for r in tg.flood_rejections)
     rejected_chats = {r.chat_id for r in tg.flood_rejections}
     assert not rejected_chats & {m.chat_id for m in tg.sent}  # refused sends were not delivered
+    clock.advance(0.875)
+    assert await try_send(bot, -2000, "still within the second") is not None
+    clock.advance(0.125)  # sliding: the first 30 sends left the window
+    assert await try_send(bot, -2000, "a second later") is None
+    assert len(tg.sent) == 31
+
+
+async def test_global_window_slides(bot: Bot, tg: FakeTelegram, clock: Clock) -> None:
+    for i in range(20):
+        await bot.send_message(-1000 - i, f"tin {i}")
+    clock.advance(0.5)
+    for i in range(10):
+        await bot.send_message(-1100 - i, f"sau {i}")
+    assert await try_send(bot, -1200, "31st") is not None  # 30 in the last second
+    clock.advance(0.5)  # the first 20 are a second old: 20 places are free
+    for i in range(20):
+        await bot.send_message(-1300 - i, f"lại {i}")
+    assert await try_send(bot, -1400, "31st again") is not None
+    assert len(tg.sent) == 50 and tg.rate_limited == 2
 
 
 async def test_group_limit_21st_in_a_minute_is_refused(bot: Bot, tg: FakeTelegram) -> None:
@@ -105,25 +135,29 @@ async def test_group_limit_21st_in_a_minute_is_refused(bot: Bot, tg: FakeTelegra
         await bot.send_message(group, f"tin {i}")
     with pytest.raises(RetryAfter) as caught:
         await bot.send_message(group, "tin 20")
-    assert 0 < seconds(caught.value) <= 2
+    assert seconds(caught.value) == 2  # the clock stands still: the whole window
     assert tg.flood_rejections == [FloodRejection("sendMessage", group, seconds(caught.value))]
     assert len(tg.messages_to(group)) == 20
     await bot.send_message(-100124, "another group is fine")
 
 
-async def test_group_window_frees(bot: Bot, tg: FakeTelegram) -> None:
-    tg.flood = FloodLimits(group_per_minute=2, group_window=0.3)
+async def test_group_window_frees(bot: Bot, tg: FakeTelegram, clock: Clock) -> None:
+    tg.flood = FloodLimits(group_per_minute=2, group_window=0.5)
     await bot.send_message(-5, "a")
     await bot.send_message(-5, "b")
     with pytest.raises(RetryAfter) as caught:
         await bot.send_message(-5, "c")
     assert seconds(caught.value) == 1  # whole seconds, at least 1
-    await asyncio.sleep(0.35)
+    clock.advance(0.375)
+    assert await try_send(bot, -5, "c") is not None
+    clock.advance(0.125)  # "a" and "b" left the window
     await bot.send_message(-5, "c")
     assert [m.text for m in tg.messages_to(-5)] == ["a", "b", "c"]
 
 
-async def test_private_chat_burst_of_3_then_1_per_second(bot: Bot, tg: FakeTelegram) -> None:
+async def test_private_chat_burst_of_3_then_1_per_second(
+    bot: Bot, tg: FakeTelegram, clock: Clock
+) -> None:
     for i in range(3):
         await bot.send_message(42, f"tin {i}")
     with pytest.raises(RetryAfter) as caught:
@@ -136,11 +170,13 @@ async def test_private_chat_burst_of_3_then_1_per_second(bot: Bot, tg: FakeTeleg
     await bot.edit_message_text("sửa", chat_id=42, message_id=sent[0].message_id)
     await bot.send_chat_action(42, "typing")
 
-    tg.flood = FloodLimits(chat_per_second=20)  # one more every 50 ms
+    tg.flood = FloodLimits(chat_per_second=16)  # one more every 62.5 ms
     for i in range(3):
         await bot.send_message(42, f"nhanh {i}")
     assert await try_send(bot, 42, "nhanh 3") is not None
-    await asyncio.sleep(0.06)
+    clock.advance(0.03125)
+    assert await try_send(bot, 42, "nhanh 3") is not None  # half a token back
+    clock.advance(0.03125)
     await bot.send_message(42, "nhanh 3")
 
 

@@ -316,36 +316,116 @@ def test_period_rhythms_fall_on_the_last_working_day() -> None:
     assert plan([task()], POLICY, CAL, at) == []  # ongoing: no deadline, no rhythm
 
 
-def test_recurring_loaded_late_catches_up_the_latest_occurrence_only() -> None:
-    # loaded Wednesday 03/12/2025: Monday's report (01/12) is caught up once on Thursday
+def test_recurring_loaded_late_starts_at_the_first_occurrence_due_after_loading() -> None:
+    # loaded Wednesday 03/12/2025: Monday 01/12 came before the task existed, no catch-up
     t = task(recurrence="weekly:MON", created=vn(2025, 12, 3, 10, 0))
     got = month_of(t, vn(2025, 11, 1, 0, 0), vn(2025, 12, 9, 23, 0))
     assert steps(got) == [
-        ("catchup", date(2025, 12, 4), "department"),
         ("day", date(2025, 12, 8), "department"),
         ("missed", date(2025, 12, 9), "leadership"),
     ]
-    assert got["task:1:2025-12-01:catchup"].days_left == -3
-    # loaded in the middle of a monthly ladder: catch-up, then the rest of it
+    # loaded in the middle of a monthly ladder: the rest of it, nothing from before loading
     m = task(recurrence="monthly:15", created=vn(2025, 12, 11, 9, 0))
     assert steps(month_of(m, vn(2025, 12, 1), vn(2025, 12, 17))) == [
-        ("catchup", date(2025, 12, 12), "department"),
+        ("before-1", date(2025, 12, 12), "department"),
         ("day", date(2025, 12, 15), "department"),
         ("missed", date(2025, 12, 16), "leadership"),
     ]
-    # the rest of a caught-up ladder comes on its own, whatever the lookback
-    at = vn(2025, 12, 16)
-    assert [d.key for d in plan([m], POLICY, CAL, at, lookback=MINUTE)] == [
-        "task:1:2025-12-15:missed"
+    # loaded on the due day after office time: no "day", but the "missed" still follows
+    late = task(recurrence="weekly:MON", created=vn(2025, 12, 1, 10, 0))
+    assert steps(month_of(late, vn(2025, 12, 1), vn(2025, 12, 5))) == [
+        ("missed", date(2025, 12, 2), "leadership"),
     ]
-    # loaded right at an occurrence's first step: that occurrence is on time, no catch-up
-    exact = task(recurrence="weekly:MON", created=vn(2025, 12, 1))
-    assert [d.step for d in plan([exact], POLICY, CAL, vn(2025, 12, 2))] == ["day", "missed"]
-    # an occurrence older than catchup_within, or already reported, is not caught up
-    old = task(recurrence="monthly:15", created=vn(2025, 12, 26, 9, 0))
-    assert month_of(old, vn(2025, 12, 20), vn(2026, 1, 5)) == {}
-    done = task(recurrence="weekly:MON", created=vn(2025, 12, 3, 10), done=[date(2025, 12, 1)])
-    assert steps(month_of(done, vn(2025, 12, 1), vn(2025, 12, 5))) == []
+    # loaded on the due day before office time, or right at it: that morning's "day" too
+    for created in (vn(2025, 12, 1, 6, 0), vn(2025, 12, 1)):
+        early = task(recurrence="weekly:MON", created=created)
+        assert [d.step for d in plan([early], POLICY, CAL, vn(2025, 12, 2))] == ["day", "missed"]
+    # a directive of 20/11/2026 "trước ngày 15 hằng tháng": nothing until December's ladder
+    nov = task(recurrence="monthly:15", created=vn(2026, 11, 20, 9, 0))
+    assert steps(month_of(nov, vn(2026, 11, 1), vn(2026, 12, 16))) == [
+        ("before-3", date(2026, 12, 10), "department"),
+        ("before-1", date(2026, 12, 14), "department"),
+        ("day", date(2026, 12, 15), "department"),
+        ("missed", date(2026, 12, 16), "leadership"),
+    ]
+    done = task(recurrence="monthly:15", created=vn(2026, 11, 20, 9), done=[date(2026, 12, 15)])
+    assert steps(month_of(done, vn(2026, 11, 1), vn(2026, 12, 31))) == []
+
+
+def test_monthly_on_the_day_moves_forward_by_the_day_moves_back() -> None:
+    # 20/12/2026 is a Sunday; 02/09/2026 is National Day (31/08-02/09 off)
+    on = task(recurrence="monthly:on-20", created=vn(2026, 11, 25))
+    by = task(recurrence="monthly:20", created=vn(2026, 11, 25))
+    got_on = month_of(on, vn(2026, 12, 1), vn(2026, 12, 31))
+    got_by = month_of(by, vn(2026, 12, 1), vn(2026, 12, 31))
+    assert [s for s in steps(got_on) if s[0] in ("day", "missed")] == [
+        ("day", date(2026, 12, 21), "department"),  # the next working day
+        ("missed", date(2026, 12, 22), "leadership"),
+    ]
+    assert [s for s in steps(got_by) if s[0] in ("day", "missed")] == [
+        ("day", date(2026, 12, 18), "department"),  # the working day before
+        ("missed", date(2026, 12, 21), "leadership"),
+    ]
+    day = got_on["task:1:2026-12-20:day"]
+    assert (day.occurrence, day.deadline, day.due, day.deadline_day_off) == (
+        date(2026, 12, 20),
+        date(2026, 12, 21),
+        date(2026, 12, 21),
+        True,
+    )
+    sept_on = task(recurrence="monthly:on-2", created=vn(2026, 8, 1))
+    sept_by = task(recurrence="monthly:2", created=vn(2026, 8, 1))
+    assert [
+        d.deadline
+        for d in month_of(sept_on, vn(2026, 8, 25), vn(2026, 9, 4)).values()
+        if d.step == "day"
+    ] == [date(2026, 9, 3)]
+    assert [
+        d.deadline
+        for d in month_of(sept_by, vn(2026, 8, 25), vn(2026, 9, 4)).values()
+        if d.step == "day"
+    ] == [date(2026, 8, 28)]
+
+
+def test_tet_2026_monday_duty_is_one_occurrence() -> None:
+    # 16/02/2026 (a Tết day) moves to 23/02, itself a Monday: one occurrence, named 23/02
+    t = task(recurrence="weekly:MON", created=vn(2026, 1, 1))
+    got = month_of(t, vn(2026, 2, 1), vn(2026, 2, 28, 23, 0))
+    assert [s for s in steps(got) if s[1] >= date(2026, 2, 1)] == [
+        ("day", date(2026, 2, 2), "department"),
+        ("missed", date(2026, 2, 3), "leadership"),
+        ("day", date(2026, 2, 9), "department"),
+        ("missed", date(2026, 2, 10), "leadership"),
+        ("day", date(2026, 2, 23), "department"),  # once
+        ("missed", date(2026, 2, 24), "leadership"),
+    ]
+    assert not [key for key in got if "2026-02-16" in key]
+    assert occurrence_to_close(t, CAL, date(2026, 2, 23)) == date(2026, 2, 23)
+    reported = task(recurrence="weekly:MON", created=vn(2026, 1, 1), done=[date(2026, 2, 23)])
+    assert steps(month_of(reported, vn(2026, 2, 20), vn(2026, 2, 28))) == []
+
+
+def test_tet_2027_moves_and_merges() -> None:
+    # Tết 2027: 04/02 (Thursday) to 10/02 (Wednesday) off
+    thursday = task(recurrence="weekly:THU", created=vn(2027, 1, 1))
+    got = month_of(thursday, vn(2027, 1, 25), vn(2027, 2, 20))
+    days = [(d.occurrence, d.slot.date()) for d in got.values() if d.step == "day"]
+    assert sorted(d for d in days if d[0] >= date(2027, 1, 28)) == [
+        (date(2027, 1, 28), date(2027, 1, 28)),
+        (date(2027, 2, 11), date(2027, 2, 11)),  # 04/02 and 11/02: one occurrence
+        (date(2027, 2, 18), date(2027, 2, 18)),
+    ]
+    monday = task(recurrence="weekly:MON", created=vn(2027, 1, 1))
+    moved = month_of(monday, vn(2027, 2, 1), vn(2027, 2, 16))["task:1:2027-02-08:day"]
+    assert moved.deadline == date(2027, 2, 11) and moved.deadline_day_off
+    on5 = task(recurrence="monthly:on-5", created=vn(2027, 1, 1))
+    by5 = task(recurrence="monthly:5", created=vn(2027, 1, 1))
+    assert month_of(on5, vn(2027, 2, 1), vn(2027, 2, 12))["task:1:2027-02-05:day"].deadline == (
+        date(2027, 2, 11)
+    )
+    assert month_of(by5, vn(2027, 1, 28), vn(2027, 2, 12))["task:1:2027-02-05:day"].deadline == (
+        date(2027, 2, 3)
+    )
 
 
 def test_occurrence_to_close() -> None:
@@ -357,6 +437,16 @@ def test_occurrence_to_close() -> None:
     assert occurrence_to_close(weekly, CAL, date(2026, 4, 27)) == date(2026, 4, 20)
     assert occurrence_to_close(weekly, CAL, date(2026, 4, 28)) == date(2026, 4, 27)
     assert occurrence_to_close(task(date(2025, 12, 1)), CAL, date(2025, 12, 3)) is None
+    # never an occurrence due before the task was loaded
+    nov = task(recurrence="monthly:15", created=vn(2026, 11, 20, 9, 0))
+    assert occurrence_to_close(nov, CAL, date(2026, 12, 4)) == date(2026, 12, 15)
+    assert occurrence_to_close(nov, CAL, date(2026, 11, 20)) == date(2026, 12, 15)
+    assert occurrence_to_close(nov, CAL, date(2026, 12, 16)) == date(2026, 12, 15)  # late
+    wed = task(recurrence="weekly:MON", created=vn(2025, 12, 3, 10, 0))
+    assert occurrence_to_close(wed, CAL, date(2025, 12, 4)) == date(2025, 12, 8)
+    # loaded on the due day: that day's occurrence is the task's
+    mon = task(recurrence="weekly:MON", created=vn(2025, 12, 1, 15, 0))
+    assert occurrence_to_close(mon, CAL, date(2025, 12, 1)) == date(2025, 12, 1)
 
 
 # --- ticks, zones, horizon --------------------------------------------------------------------
@@ -421,9 +511,20 @@ def test_tasks_past_the_horizon_have_nothing_due() -> None:
 def test_parse_recurrence() -> None:
     assert parse_recurrence("weekly:MON") == ("weekday", 0)
     assert parse_recurrence("monthly:15") == ("monthday", 15)
+    assert parse_recurrence("monthly:on-20") == ("monthday_on", 20)
     assert parse_recurrence("yearly:06-01,11-15") == ("yeardays", ((6, 1), (11, 15)))
     assert parse_recurrence("half_yearly") == ("period", 6)
-    for none in (None, "", "daily", "periodic", "weekly:XYZ", "monthly:40", "yearly:13-01"):
+    for none in (
+        None,
+        "",
+        "daily",
+        "periodic",
+        "weekly:XYZ",
+        "monthly:40",
+        "monthly:on-",
+        "monthly:on-32",
+        "yearly:13-01",
+    ):
         assert parse_recurrence(none) is None
 
 
@@ -437,6 +538,10 @@ RECURRENCES = [
     "monthly:15",
     "monthly:31",
     "monthly:1",
+    "monthly:on-20",
+    "monthly:on-31",
+    "monthly:on-1",
+    "weekly:THU",
     "monthly",
     "quarterly",
     "half_yearly",
@@ -544,10 +649,14 @@ def oracle(t: PlanTask, p: Policy, end: date) -> Sched:
             if d.weekday() == 6:
                 due = _prev_wd(d)
                 nominal_due = due if (d - due).days < 7 else None
+        elif t.recurrence and t.recurrence.startswith("monthly:on-"):
+            last = ((d.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)).day
+            if d.day == min(int(t.recurrence[11:]), last):
+                nominal_due = _next_wd(d)  # on the day: a day off moves it forward
         elif t.recurrence and t.recurrence.startswith("monthly:"):
             last = ((d.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)).day
             if d.day == min(int(t.recurrence[8:]), last):
-                nominal_due = _prev_wd(d)
+                nominal_due = _prev_wd(d)  # by the day: a day off moves it back
         elif t.recurrence and t.recurrence.startswith("yearly:"):
             if d.strftime("%m-%d") in t.recurrence[7:].split(","):
                 nominal_due = _prev_wd(d)
@@ -558,11 +667,15 @@ def oracle(t: PlanTask, p: Policy, end: date) -> Sched:
                 start = date(d.year, d.month - months + 1, 1)
                 nominal_due = due if due >= start else None
         if nominal_due is not None:
+            if occurrences and occurrences[-1][1] == nominal_due:
+                occurrences.pop()  # one due day, one occurrence: the later nominal date
             occurrences.append((d, nominal_due))
         d += timedelta(days=1)
     weekly = bool(t.recurrence and t.recurrence.startswith("weekly"))
-    ladders = []
+    loaded = t.created_at.astimezone(VN_TZ).date()
     for nominal, due in occurrences:
+        if due < loaded:
+            continue  # before the task existed: not its occurrence
         ladder = (
             []
             if weekly
@@ -574,25 +687,9 @@ def oracle(t: PlanTask, p: Policy, end: date) -> Sched:
         )
         ladder += [("day", due)] if p.on_day else []
         ladder.append(("missed", CAL.add_working_days(due, 1)))
-        first = min(_slot(day, p) for _, day in ladder)
-        ladders.append((first, nominal, due, ladder))
-    ladders.sort(key=lambda x: x[0])
-    loaded = [x for x in ladders if x[0] < t.created_at]
-    for first, nominal, _, ladder in ladders:
-        if first >= t.created_at:
-            for step, day in ladder:
+        for step, day in ladder:
+            if _slot(day, p) >= t.created_at:
                 add(nominal, step, day)
-    if loaded:
-        first, nominal, due, ladder = loaded[-1]
-        catchup = _catchup_day(t.created_at, p)
-        later = ladders[len(loaded)][0] if len(ladders) > len(loaded) else None
-        if _slot(due, p) >= t.created_at - p.catchup_within and not (
-            later is not None and later <= _slot(catchup, p)
-        ):
-            add(nominal, "catchup", catchup)
-            for step, day in ladder:
-                if _slot(day, p) > _slot(catchup, p):
-                    add(nominal, step, day)
     return out
 
 

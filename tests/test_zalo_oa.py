@@ -15,7 +15,8 @@ from aiohttp import web
 
 from bot.app import App
 from bot.channels.zalo_oa import PROVIDER, ZaloOAClient, signature, verify_signature
-from bot.delivery import DeliveryError
+from bot.delivery import DeliveryError, Sent
+from bot.files import NO_PUBLIC_URL
 from handlers.protocol import Attachment, Button, Reply
 from store.db import create_engine, session_factory
 from store.oauth import TokenStore
@@ -125,13 +126,15 @@ async def test_cs_message_and_sender_rendering(client: ZaloOAClient, oa: FakeZal
         buttons=[[Button("Có", "yes"), Button("Không", "no")]],
         attachment=Attachment("photo", "a.png", data=b"png"),
     )
-    assert await send("g-1", reply) is None
-    assert await send("user:u-2", Reply("riêng")) is None
+    # no PUBLIC_BASE_URL: the text goes, saying the picture could not (tests/test_zalo_attachments)
+    assert await send("g-1", reply) == Sent(attachment_dropped=NO_PUBLIC_URL)
+    assert await send("user:u-2", Reply("riêng")) == Sent()
     assert oa.messages[0] == OAMessage("cs", "u-1", "chào", oa.access_token)
     group = [m for m in oa.messages if m.kind == "group"]
     assert len(group) == 3 and all(len(m.text) <= 2000 for m in group)
     assert group[0].text.startswith("Chọn một:")  # markup stripped
     assert "1. Có" in group[-1].text and "2. Không" in group[-1].text
+    assert group[-1].text.endswith("(Không gửi được hình ảnh qua Zalo.)")
     assert oa.messages[-1] == OAMessage("cs", "u-2", "riêng", oa.access_token)
 
 

@@ -9,8 +9,15 @@ Polling and the webhook are exclusive, so polling deletes the webhook first.
 Limitations of this adapter, by the platform:
 - no inline buttons: a Reply's buttons become numbered choices, as on the console, and the
   router maps a typed number to the pending question's choice;
-- `sendPhoto` takes a URL (or a Zalo id), not bytes: our charts are drawn as bytes, so images
-  are not sent on Zalo (the answer's text still is); attachments likewise are skipped;
+- `sendPhoto` takes a URL (or a Zalo id), not bytes: charts and photos are hosted by the bot
+  itself (`bot.files`, under PUBLIC_BASE_URL) and sent as sendPhoto with the text's last part
+  as caption; there is no sendDocument, so a file goes as a line with its link. Without
+  PUBLIC_BASE_URL the text goes with a line saying the picture or file could not be sent on
+  Zalo, and the proactive sender reports `Sent(attachment_dropped=...)`;
+- text is limited to 2,000 characters counted as Zalo counts them (UTF-16 code units: an
+  emoji counts 2), so long text is split with `bot.render.split_for_zalo`; a part refused for
+  length anyway is reported (DeliveryError "rejected" with the part's counts), never dropped
+  silently;
 - text only in (photos, stickers and files from users are logged and ignored);
 - in groups (still in limited testing) the bot only sees mentions and quote-replies, so every
   group message that reaches it is addressed to it.
@@ -23,20 +30,25 @@ import contextlib
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
 
 from bot.channels.console import render
-from bot.render import split_text
+from bot.files import FileHost, Media, RefFetcher, reply_media
+from bot.render import ZALO_LIMIT, split_for_zalo, utf16_len
 from handlers.protocol import ChatKind, Inbound, Reply
 from handlers.router import Router
+from locales import Translator, translator
+
+if TYPE_CHECKING:
+    from bot.delivery import Sent
 
 log = logging.getLogger(__name__)
 CHANNEL = "zalo"
 DEFAULT_API = "https://bot-api.zaloplatforms.com"
-TEXT_LIMIT = 2000
+TEXT_LIMIT = ZALO_LIMIT  # UTF-16 code units, as Zalo counts
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
 TEXT_EVENT = "message.text.received"
 MAX_BACKOFF = 30.0
@@ -112,15 +124,55 @@ def to_inbound(update: dict[str, Any], bot_names: list[str] | None = None) -> In
     )
 
 
-def render_texts(reply: Reply, language: str = "vi") -> list[str]:
-    """The messages one Reply becomes on Zalo: plain text with numbered choices, split at line
-    boundaries into parts of at most 2,000 characters, never empty."""
+def render_texts(reply: Reply, language: str = "vi", media: Media | None = None) -> list[str]:
+    """The messages one Reply becomes on Zalo: plain text with numbered choices (and, for
+    `media`, the file's link or why it is missing), split at line boundaries into parts within
+    2,000 characters and 2,000 UTF-16 code units, never empty."""
     text = render(reply, language)
     if not text.strip() and reply.image is not None and reply.image.caption:
         text = render(Reply(reply.image.caption), language)
+    line = media_line(media, translator(language))
+    if line:
+        text = f"{text.rstrip()}\n{line}" if text.strip() else line
     if not text.strip():
         return []
-    return [part for part in split_text(text, TEXT_LIMIT) if part.strip()]
+    return split_for_zalo(text, TEXT_LIMIT)
+
+
+def media_line(media: Media | None, _: Translator) -> str:
+    """The line a text gets for its picture or file: the file's link, or that it could not be
+    sent (a hosted photo needs no line: it goes as a photo)."""
+    if media is None:
+        return ""
+    if media.url is None:
+        if media.kind == "photo":
+            return _("(The picture could not be sent on Zalo.)")
+        return _("(The attached file {name} could not be sent on Zalo.)", name=media.name)
+    if media.kind == "document":
+        return _("File {name}: {url}", name=media.name, url=media.url)
+    return ""
+
+
+def is_length_error(description: str) -> bool:
+    """Whether an API error says the text is too long."""
+    text = description.lower()
+    return any(w in text for w in ("2000", "too long", "length", "characters"))
+
+
+def length_detail(part: str, index: int, total: int, exc: Exception) -> str:
+    """A clear reason for a part Zalo refused for its length."""
+    return (
+        f"part {index}/{total} refused for length ({len(part)} characters, "
+        f"{utf16_len(part)} UTF-16 units; limit {TEXT_LIMIT}): {exc}"
+    )
+
+
+class ZaloLengthError(Exception):
+    """Zalo refused a part of a message for its length."""
+
+    def __init__(self, detail: str, error: Exception):
+        super().__init__(detail)
+        self.error = error
 
 
 class ZaloBotChannel:
@@ -130,9 +182,14 @@ class ZaloBotChannel:
         token: str,
         api_base_url: str = DEFAULT_API,
         session: aiohttp.ClientSession | None = None,
+        files: FileHost | None = None,
+        fetch_ref: RefFetcher | None = None,
     ):
         self.router = router
         self.token = token
+        # where pictures and files are hosted for sendPhoto (None: PUBLIC_BASE_URL is not set)
+        self.files = files
+        self.fetch_ref = fetch_ref  # the bytes of another channel's file ("telegram:<id>")
         self.api_base_url = api_base_url.rstrip("/")
         self._session = session
         self._own_session = session is None
@@ -263,7 +320,7 @@ class ZaloBotChannel:
             language = await self._language(inbound)
             try:
                 await self.send(inbound.chat_id, replies, language=language)
-            except ZaloError as exc:
+            except (ZaloError, ZaloLengthError) as exc:
                 log.error("zalo: reply to %s not sent (%s)", inbound.chat_id, exc)
 
     async def _language(self, inbound: Inbound) -> str:
@@ -309,23 +366,66 @@ class ZaloBotChannel:
 
     # -- sending ---------------------------------------------------------------------------
 
-    async def send(self, chat_id: str, replies: list[Reply], language: str = "vi") -> None:
-        """Sends the replies as plain text (see the module's notes on images and files)."""
+    async def send(self, chat_id: str, replies: list[Reply], language: str = "vi") -> Sent:
+        """Sends the replies: text parts by sendMessage, a picture by sendPhoto (hosted under
+        PUBLIC_BASE_URL) with the last text part as caption, a file as a line with its link.
+        Reports why a picture or file did not go (`attachment_dropped`)."""
+        from bot.delivery import Sent
+
+        dropped: str | None = None
         for reply in replies:
-            if reply.image is not None:
-                log.info("zalo: image %s not sent (sendPhoto takes a URL)", reply.image.key)
-            if reply.attachment is not None:
-                log.info("zalo: %s attachment not sent", reply.attachment.kind)
-            for part in render_texts(reply, language):
+            dropped = await self._send_one(chat_id, reply, language) or dropped
+        return Sent(attachment_dropped=dropped)
+
+    async def _send_one(self, chat_id: str, reply: Reply, language: str) -> str | None:
+        media = await reply_media(reply, self.files, self.fetch_ref)
+        if media is not None and media.dropped:
+            log.warning(
+                "zalo: %s %r not sent to %s (%s)", media.kind, media.name, chat_id, media.dropped
+            )
+        parts = render_texts(reply, language, media)
+        if media is None or media.url is None or media.kind != "photo":
+            await self._send_texts(chat_id, parts)
+            return media.dropped if media is not None else None
+        caption = parts.pop() if parts else ""
+        await self._send_texts(chat_id, parts, total=len(parts) + 1)
+        payload = {"chat_id": chat_id, "photo": media.url}
+        if caption:
+            payload["caption"] = caption
+        try:
+            await self.call("sendPhoto", payload)
+        except ZaloError as exc:
+            if exc.network or exc.error_code in (403, 408, 429) or exc.error_code >= 500:
+                raise
+            # Zalo could not take the picture (e.g. it could not fetch the URL): the text
+            # still goes, saying the picture is missing
+            log.warning("zalo: sendPhoto to %s refused (%s); sending the text", chat_id, exc)
+            missing = Media(media.kind, media.name, dropped=f"sendPhoto refused: {exc}")
+            await self._send_texts(chat_id, render_texts(Reply(caption), language, missing))
+            return missing.dropped
+        return None
+
+    async def _send_texts(self, chat_id: str, parts: list[str], total: int | None = None) -> None:
+        for index, part in enumerate(parts, 1):
+            try:
                 await self.call("sendMessage", {"chat_id": chat_id, "text": part})
+            except ZaloError as exc:
+                if exc.error_code == 400 and is_length_error(exc.description):
+                    detail = length_detail(part, index, total or len(parts), exc)
+                    log.error("zalo: to %s: %s", chat_id, detail)
+                    raise ZaloLengthError(detail, exc) from exc
+                raise
 
 
-async def send_proactive(channel: ZaloBotChannel, chat_id: str, reply: Reply) -> str | None:
-    """The outbox's sender for Zalo: the API's errors become what delivery should do."""
+async def send_proactive(channel: ZaloBotChannel, chat_id: str, reply: Reply) -> Sent:
+    """The outbox's sender for Zalo: the API's errors become what delivery should do; a
+    picture or file that could not go is reported as `Sent(attachment_dropped=...)`."""
     from bot.delivery import DeliveryError
 
     try:
-        await channel.send(chat_id, [reply])
+        return await channel.send(chat_id, [reply])
+    except ZaloLengthError as exc:
+        raise DeliveryError("rejected", str(exc)) from exc
     except ZaloError as exc:
         code, text = exc.error_code, exc.description.lower()
         if exc.network or code == 429 or code >= 500 or code == 408:
@@ -337,4 +437,3 @@ async def send_proactive(channel: ZaloBotChannel, chat_id: str, reply: Reply) ->
         if 400 <= code < 500:
             raise DeliveryError("rejected", str(exc)) from exc
         raise DeliveryError("unknown", str(exc)) from exc
-    return None

@@ -4,9 +4,14 @@ webhook verification.
 Sending (`ZaloOAClient.sender()` for `bot.delivery`): a chat id is an OA group id
 (``/v3.0/oa/group/message``); a chat id ``user:<id>`` is a resident written to through the
 consulting endpoint (``/v3.0/oa/message/cs``). Text is made plain, buttons become numbered
-choices (as on the console) and long text is split at 2,000 characters. Images and
-attachments are NOT sent yet (the OA needs an upload first): they are skipped with a log line
-and only the text goes out.
+choices (as on the console) and long text is split within 2,000 characters counted as Zalo
+counts them (UTF-16 code units: an emoji counts 2). A chart or photo is hosted by the bot
+(`bot.files`, under PUBLIC_BASE_URL) and sent as a media message (``attachment`` of
+``template_type`` "media" with the image's URL) carrying the text's last part; a file goes as a
+line with its link (the OA's file messages need an upload token). Without PUBLIC_BASE_URL the
+text goes with a line saying the picture or file could not be sent on Zalo, and the sender
+returns `Sent(attachment_dropped=...)`. A part refused for length is "rejected" with its
+counts in the reason.
 
 Tokens: the access token lasts about 25 h and its refresh token is single-use, so:
 
@@ -40,7 +45,8 @@ import aiohttp
 from aiohttp import web
 
 from bot.delivery import DeliveryError, Sender, Sent
-from bot.render import split_text
+from bot.files import FileHost, Media, RefFetcher, reply_media
+from bot.render import utf16_len
 from handlers.protocol import Reply
 from store.oauth import TokenRec, TokenStore
 
@@ -60,6 +66,8 @@ _BLOCKED_TEXT = re.compile(
     re.I,
 )
 USER_PREFIX = "user:"
+TOO_LONG_CODE = -210  # "parameter exceeds its limit": what a text over 2,000 gets
+_TOO_LONG_TEXT = re.compile(r"too long|length", re.I)
 
 EventCallback = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -110,8 +118,13 @@ class ZaloOAClient:
         clock: Callable[[], datetime] = _utcnow,
         timeout: float = 30.0,
         refresh_wait: float = 10.0,
+        files: FileHost | None = None,
+        fetch_ref: RefFetcher | None = None,
     ):
         self.tokens = tokens
+        # where pictures and files are hosted for media messages (None: no PUBLIC_BASE_URL)
+        self.files = files
+        self.fetch_ref = fetch_ref  # the bytes of another channel's file ("telegram:<id>")
         self.app_id, self.secret_key, self.oa_id = app_id, secret_key, oa_id
         self.api_base_url = api_base_url.rstrip("/")
         self.oauth_url = oauth_url
@@ -275,37 +288,24 @@ class ZaloOAClient:
         raise AssertionError("unreachable")
 
     async def send_group_text(self, group_id: str, text: str) -> dict[str, Any]:
-        return await self._api(
-            "/v3.0/oa/group/message",
-            {"recipient": {"group_id": group_id}, "message": {"text": text}},
-        )
+        return await self.send_message(group_id, {"text": text})
 
     async def send_cs_text(self, user_id: str, text: str) -> dict[str, Any]:
-        return await self._api(
-            "/v3.0/oa/message/cs",
-            {"recipient": {"user_id": user_id}, "message": {"text": text}},
-        )
+        return await self.send_message(f"{USER_PREFIX}{user_id}", {"text": text})
+
+    async def send_message(self, chat_id: str, message: dict[str, Any]) -> dict[str, Any]:
+        """One message to a group id or to ``user:<id>`` (a resident, consulting endpoint)."""
+        if chat_id.startswith(USER_PREFIX):
+            recipient, path = {"user_id": chat_id[len(USER_PREFIX) :]}, "/v3.0/oa/message/cs"
+        else:
+            recipient, path = {"group_id": chat_id}, "/v3.0/oa/group/message"
+        return await self._api(path, {"recipient": recipient, "message": message})
 
     # -- delivery ---------------------------------------------------------------------------
 
     def sender(self) -> Sender:
-        from bot.channels.console import render
-
         async def send(chat_id: str, reply: Reply) -> Sent | str | None:
-            if reply.image is not None or reply.attachment is not None:
-                log.info("zalo_oa: images/attachments are not sent yet; %s gets the text", chat_id)
-            text = render(reply, "vi").strip()
-            if not text:
-                return None
-            for part in split_text(text, MAX_TEXT):
-                try:
-                    if chat_id.startswith(USER_PREFIX):
-                        await self.send_cs_text(chat_id[len(USER_PREFIX) :], part)
-                    else:
-                        await self.send_group_text(chat_id, part)
-                except ZaloOAError as exc:
-                    raise self._delivery_error(chat_id, exc) from exc
-            return None
+            return await _OASend(self, chat_id).reply(reply)
 
         return send
 
@@ -356,3 +356,81 @@ class ZaloOAClient:
             await on_event(event)
         except Exception:
             log.exception("zalo_oa webhook: handling %s failed", event.get("event_name"))
+
+
+def image_message(url: str, text: str = "") -> dict[str, Any]:
+    """An OA message showing the picture at `url`, with `text` under it."""
+    message: dict[str, Any] = {
+        "attachment": {
+            "type": "template",
+            "payload": {
+                "template_type": "media",
+                "elements": [{"media_type": "image", "url": url}],
+            },
+        }
+    }
+    if text:
+        message["text"] = text
+    return message
+
+
+def _too_long(exc: ZaloOAError) -> bool:
+    if exc.transient or exc.token:
+        return False
+    return exc.code == TOO_LONG_CODE or bool(_TOO_LONG_TEXT.search(exc.message))
+
+
+class _OASend:
+    """Sends one Reply to one chat (see the module's notes)."""
+
+    def __init__(self, client: ZaloOAClient, chat_id: str):
+        self.client, self.chat_id = client, chat_id
+
+    async def reply(self, reply: Reply) -> Sent:
+        from bot.channels.zalo import render_texts
+
+        media = await reply_media(reply, self.client.files, self.client.fetch_ref)
+        if media is not None and media.dropped:
+            log.warning(
+                "zalo_oa: %s %r not sent to %s (%s)",
+                media.kind,
+                media.name,
+                self.chat_id,
+                media.dropped,
+            )
+        parts = render_texts(reply, "vi", media)
+        if media is None or media.url is None or media.kind != "photo":
+            await self._texts(parts)
+            return Sent(attachment_dropped=media.dropped if media is not None else None)
+        caption = parts.pop() if parts else ""
+        await self._texts(parts, total=len(parts) + 1)
+        try:
+            await self.client.send_message(self.chat_id, image_message(media.url, caption))
+        except ZaloOAError as exc:
+            if exc.transient or exc.token or self._blocked(exc):
+                raise self.client._delivery_error(self.chat_id, exc) from exc
+            # the OA could not take the picture (e.g. could not fetch it): the text still goes
+            log.warning("zalo_oa: image to %s refused (%s); sending the text", self.chat_id, exc)
+            missing = Media(media.kind, media.name, dropped=f"image refused: {exc}")
+            await self._texts(render_texts(Reply(caption), "vi", missing))
+            return Sent(attachment_dropped=missing.dropped)
+        return Sent()
+
+    @staticmethod
+    def _blocked(exc: ZaloOAError) -> bool:
+        return exc.code in BLOCKED_CODES or bool(_BLOCKED_TEXT.search(exc.message))
+
+    async def _texts(self, parts: list[str], total: int | None = None) -> None:
+        for index, part in enumerate(parts, 1):
+            try:
+                await self.client.send_message(self.chat_id, {"text": part})
+            except ZaloOAError as exc:
+                if _too_long(exc):
+                    detail = (
+                        f"part {index}/{total or len(parts)} refused for length "
+                        f"({len(part)} characters, {utf16_len(part)} UTF-16 units; limit "
+                        f"{MAX_TEXT}): {exc}"
+                    )
+                    log.error("zalo_oa send to %s: %s", self.chat_id, detail)
+                    raise DeliveryError("rejected", detail) from exc
+                raise self.client._delivery_error(self.chat_id, exc) from exc

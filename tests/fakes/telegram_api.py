@@ -24,7 +24,9 @@ photos, documents, edits, callback answers) and `calls` (every request). The ser
 the real one where bots tend to trip: HTML / MarkdownV2 entity parsing, empty or too long texts,
 callback_data over 64 bytes, "message is not modified" edits, editMessageText dropping a keyboard
 it is not given again, file_id reuse, blocked users and kicked bots. Faults can be injected with
-`fail_next`.
+`fail_next`; `delays[method]` holds a call before it takes effect (a client stopped meanwhile
+cuts it: nothing is sent), `answer_delays[method]` after it took effect and before its answer
+(a client stopped meanwhile sent the message without learning it).
 
 Flood limits (off by default) make the server answer sends the way Telegram does when a bot
 sends too fast::
@@ -35,7 +37,13 @@ sends too fast::
 
 With `tg.flood` set, every sendMessage / sendPhoto / sendDocument (`FloodLimits.methods`; edits,
 callback answers and chat actions are free) counts against three limits, all in real time
-(`time.monotonic()`):
+(`time.monotonic()`, or the `clock` given to `FakeTelegram`, so that a test can move time on
+instead of sleeping)::
+
+    now = [0.0]
+    tg = FakeTelegram(flood_limits=True, clock=lambda: now[0])
+    ...  # 30 sends pass, the 31st is answered 429
+    now[0] += 1.0  # a second later the window is free again
 
 * `global_per_second` (30) messages in any sliding `global_window` (1 s), over all chats;
 * `group_per_minute` (20) messages per group chat (chat_id < 0) in any sliding `group_window`
@@ -782,8 +790,13 @@ class FakeTelegram:
         bot_username: str = "chiso_test_bot",
         *,
         flood_limits: FloodLimits | bool = False,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.delays: dict[str, float] = {}  # method -> seconds to wait before answering
+        # method -> seconds to wait after the call took effect (a send reached its chat) and
+        # before answering it: a client stopped meanwhile never learns that it worked
+        self.answer_delays: dict[str, float] = {}
+        self.clock = clock  # the time of the flood windows, in seconds
         self.token = token
         self.bot_username = bot_username
         prefix = token.split(":", 1)[0]
@@ -1267,7 +1280,10 @@ class FakeTelegram:
                 self._check_flood(flood, method, flood_chat)
                 # the send handlers do not await, so nothing else is counted meanwhile
                 result = await handler(params)
-                flood.record(flood_chat, time.monotonic())
+                flood.record(flood_chat, self.clock())
+            answer_delay = self.answer_delays.get(method)
+            if answer_delay:
+                await asyncio.sleep(answer_delay)
         except ApiError as error:
             self.failures.append((method, params, error))
             self._notify()
@@ -1298,7 +1314,7 @@ class FakeTelegram:
         return params
 
     def _check_flood(self, flood: FloodLimits, method: str, chat_id: int) -> None:
-        wait = flood.wait(chat_id, time.monotonic())
+        wait = flood.wait(chat_id, self.clock())
         if wait <= 0:
             return
         retry_after = max(1, math.ceil(wait))

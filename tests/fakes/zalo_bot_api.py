@@ -15,8 +15,10 @@ JSON body, the way the Zalo Bot platform does (see ../shared/DOMAIN.md, "Channel
 Answers are `{"ok": true, "result": ...}` or `{"ok": false, "error_code": N, "description"}`.
 `getUpdates` long-polls for the body's `timeout` seconds and returns ONE update as `result`
 (no update_id, no offset); when nothing arrives it answers 408 "Request timeout". While a
-webhook is set, getUpdates answers 409. sendMessage takes 1–2,000 characters. A wrong token
-gets 401. Faults can be injected with `fail_next`; chats in `blocked` answer 403.
+webhook is set, getUpdates answers 409. sendMessage takes 1–2,000 characters counted as Zalo
+counts them, in UTF-16 code units (an emoji counts 2: a text of 1,999 code points can be
+refused); a sendPhoto caption likewise. A wrong token gets 401. Faults can be injected with
+`fail_next`; chats in `blocked` answer 403.
 """
 
 from __future__ import annotations
@@ -38,6 +40,11 @@ SENT_METHODS = ("sendMessage", "sendPhoto")
 
 class WaitTimeout(AssertionError):
     pass
+
+
+def zalo_length(text: str) -> int:
+    """Length as Zalo counts it: UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
 
 
 def _ok(result: Any = None) -> web.Response:
@@ -283,7 +290,7 @@ class FakeZaloBot:
         if problem is not None:
             return problem
         text = params.get("text")
-        if not isinstance(text, str) or not 1 <= len(text) <= MAX_TEXT_LENGTH:
+        if not isinstance(text, str) or not 1 <= zalo_length(text) <= MAX_TEXT_LENGTH:
             return _error(400, "Bad Request: text must be 1-2000 characters")
         return self._record("sendMessage", params)
 
@@ -295,6 +302,10 @@ class FakeZaloBot:
         if not isinstance(photo, str) or not photo:
             return _error(400, "Bad Request: photo must be a URL or an id")
         caption = params.get("caption")
+        if caption is not None and (
+            not isinstance(caption, str) or zalo_length(caption) > MAX_TEXT_LENGTH
+        ):
+            return _error(400, "Bad Request: caption must be at most 2000 characters")
         return self._record("sendPhoto", params, photo=photo, caption=caption)
 
     async def _send_chat_action(self, params: JSON) -> web.Response:

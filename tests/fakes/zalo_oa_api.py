@@ -10,13 +10,18 @@
     await oa.stop()
 
 It answers ``POST /v3.0/oa/group/message`` and ``POST /v3.0/oa/message/cs`` (recorded in
-`messages`) only with the current access token in the ``access_token`` header; anything else
-gets HTTP 200 ``{"error": -216, "message": "Access token is invalid"}``, as Zalo does.
+`messages`: a text, or an image message whose ``attachment`` is a "media" template with the
+image's URL, with an optional text) only with the current access token in the
+``access_token`` header; anything else gets HTTP 200
+``{"error": -216, "message": "Access token is invalid"}``, as Zalo does.
 ``POST /v4/oa/access_token`` (form: refresh_token, app_id, grant_type=refresh_token; header
 secret_key) issues a new pair, which replaces the old one (the old access token stops working)
 and marks the refresh token used: a refresh token used twice is refused with
 ``{"error": -14014, "error_name": "Invalid refresh token", ...}``. The refresh token is marked
 used when the request arrives, before `refresh_delay` (to let concurrent callers pile up).
+
+A text over `max_text` (2,000) UTF-16 code units (Zalo's count: an emoji counts 2) is refused with
+``{"error": -210, "message": "Text is too long"}``.
 
 Knobs: `expire_access_token()`, `refresh_delay`, `refresh_calls`, `groups` / `users` (when
 set, other recipients are refused with a "not found" error), `fail_next` (answers to give
@@ -43,6 +48,30 @@ class OAMessage:
     recipient: str  # group_id or user_id
     text: str
     access_token: str
+    attachment: JSON | None = None  # an image message's attachment
+    image_url: str | None = None  # its image's URL
+
+
+def zalo_length(text: str) -> int:
+    """Length as Zalo counts it: UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _media_url(attachment: Any) -> str | None:
+    """The image URL of a media-template attachment, or None when it is malformed."""
+    if not isinstance(attachment, dict) or attachment.get("type") != "template":
+        return None
+    payload = attachment.get("payload") or {}
+    if not isinstance(payload, dict) or payload.get("template_type") != "media":
+        return None
+    elements = payload.get("elements") or []
+    if not isinstance(elements, list) or len(elements) != 1 or not isinstance(elements[0], dict):
+        return None
+    element = elements[0]
+    url = element.get("url")
+    if element.get("media_type") != "image" or not isinstance(url, str):
+        return None
+    return url if url.startswith(("http://", "https://")) else None
 
 
 class FakeZaloOA:
@@ -57,6 +86,7 @@ class FakeZaloOA:
         self.refresh_delay = 0.0
         self.expires_in = "90000"
         self.messages: list[OAMessage] = []
+        self.max_text = 2000  # Zalo's limit, in UTF-16 code units
         self.invalid_token_answers = 0
         self.groups: set[str] | None = None
         self.users: set[str] | None = None
@@ -124,16 +154,23 @@ class FakeZaloOA:
         body = await request.json()
         key = "group_id" if kind == "group" else "user_id"
         recipient = str((body.get("recipient") or {}).get(key) or "")
-        text = (body.get("message") or {}).get("text")
-        if not recipient or not isinstance(text, str) or not text:
+        message_body = body.get("message") or {}
+        text = message_body.get("text")
+        attachment = message_body.get("attachment")
+        image_url = _media_url(attachment) if attachment is not None else None
+        if attachment is not None and image_url is None:
+            return web.json_response({"error": -201, "message": "Attachment is invalid"})
+        if attachment is not None and text is None:
+            text = ""
+        if not recipient or not isinstance(text, str) or not (text or image_url):
             return web.json_response({"error": -201, "message": "Parameters are invalid"})
-        if len(text) > 2000:
+        if zalo_length(text) > self.max_text:
             return web.json_response({"error": -210, "message": "Text is too long"})
         known = self.groups if kind == "group" else self.users
         if known is not None and recipient not in known:
             what = "Group" if kind == "group" else "User"
             return web.json_response({"error": -230, "message": f"{what} not found"})
-        message = OAMessage(kind, recipient, text, token)
+        message = OAMessage(kind, recipient, text, token, attachment, image_url)
         if self.on_message is not None:
             await self.on_message(message)
         self.messages.append(message)
