@@ -195,6 +195,8 @@ def _as_written(task: TaskRec, _: Translator) -> str:
     written = " ".join(task.deadline_text.split())
     if not written or task.deadline_kind == "date":
         return ""
+    if written.casefold() in " ".join(task.text.split()).casefold():
+        return ""  # the task's own sentence, shown above, already says it
     rhythm = recurrence_text(task.recurrence, _)
     if rhythm and rhythm.casefold() in written.casefold():
         return ""
