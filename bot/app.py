@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.charts import ChartService
 from bot.config import Settings
 from handlers.context import Services
+from handlers.reading import ReadingPool
 from handlers.router import Router
 from reminders.clock import Clock, OffsetClock, SystemClock
 from store.broadcasts import BroadcastStore
@@ -52,10 +53,13 @@ class App:
             tasks=TaskStore(sessions),
             outbox=OutboxStore(sessions),
             broadcasts=BroadcastStore(sessions),
+            reader=ReadingPool(settings.read_limits()),  # workers start at the first document
         )
         if charts:
             services.charts = ChartService(repo)
         return cls(settings, engine, repo, services, Router(services))
 
     async def close(self) -> None:
+        if self.services.reader is not None:
+            self.services.reader.close()
         await self.engine.dispose()

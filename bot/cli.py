@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import App
-from bot.config import DEMO_DATABASE_URL, Settings, hide_password, load_settings
+from bot.config import DEMO_DATABASE_URL, ConfigError, Settings, hide_password, load_settings
 from handlers.problems import describe
+from handlers.reading import ReadRefused, read_scores, refusal_text
 from handlers.score_import import describe_draft
-from ingest.score_files import read_score_file
-from ingest.snapshot_draft import ScoreReadError, round_draft
+from ingest.snapshot_draft import Problem, round_draft
 from ingest.ward_config import WardConfigError, load_ward_config
 from locales import translator
 from store.migrate import upgrade
@@ -91,11 +91,18 @@ async def cmd_import_scores(
         if ward is None:
             return 2
         today = app.services.clock.now().date()
+        # the same reader, limits and worker process as a file sent in a chat
+        reader = app.services.reader
+        assert reader is not None  # App.open gives every app its pool
         try:
-            drafts = read_score_file(path.name, data, today=today)
-        except ScoreReadError as exc:
+            reader.check_size(len(data))
+            drafts, problems = await reader.run(read_scores, path.name, data, today, reader.limits)
+        except ReadRefused as exc:
+            _err(refusal_text(exc, path.name, _))
+            return 2
+        if problems is not None or not drafts:
             _err(_("Nothing was stored:"))
-            for p in exc.problems:
+            for p in problems or [Problem("no_scores_found")]:
                 _err("  • " + describe(p, _))
             return 2
         for d in drafts:
@@ -119,8 +126,8 @@ async def cmd_import_scores(
             if answer not in ("y", "yes", "c", "co", "có"):
                 _out(_("Cancelled; nothing was stored."))
                 return 1
-        for d in drafts:
-            await app.repo.save_snapshot(ward.id, d, by, app.services.clock.now())
+        # one transaction: killed midway, nothing of the file is stored
+        await app.repo.save_snapshots(ward.id, drafts, by, app.services.clock.now())
         _out(_("Stored {n} set(s) of figures.", n=len(drafts)))
         return 0
     finally:
@@ -136,14 +143,18 @@ def cmd_parse_directive(path: Path, ward_config: Path | None, as_json: bool) -> 
 
     try:
         data = path.read_bytes()
-        text = extract_text(path.name, data)
+        limits = load_settings().read_limits()
+        if len(data) > limits.max_file_bytes:
+            _err(refusal_text(ReadRefused("too_large", limits.max_file_bytes), path.name, _))
+            return 2
+        text = extract_text(path.name, data, max_unpacked=limits.max_unpacked_bytes)
     except OSError as exc:
         _err(_("Cannot read {path}: {error}", path=str(path), error=str(exc)))
         return 2
     except DocumentError as exc:
         from handlers.directives import document_problem
 
-        _err(document_problem(exc.code, path.name, _))
+        _err(document_problem(exc.code, path.name, _, exc.limit))
         return 2
     units = None
     if ward_config is not None:
@@ -592,10 +603,16 @@ async def cmd_run(settings: Settings, who: str | None) -> int:
         loop.add_signal_handler(sig, stop.set)
     from telegram.error import InvalidToken, TelegramError
 
+    from bot.channels.telegram import WebhookRefused
     from bot.channels.zalo import ZaloError
     from bot.runner import running
 
     try:
+        # the Bot API unreachable at start (network down, Telegram blocked): wait for it,
+        # trying again with back-off and logging each try, until it answers or we are stopped
+        if channels["telegram"] is not None and not await channels["telegram"].connect(stop):
+            log.info("stopped before the Telegram Bot API could be reached")
+            return 0
         async with running(
             app, channels["telegram"], zalo=channels["zalo"], zalo_oa=channels["zalo_oa"]
         ):
@@ -604,9 +621,16 @@ async def cmd_run(settings: Settings, who: str | None) -> int:
     except InvalidToken:
         log.error("Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather")
         return 2
+    except WebhookRefused as exc:
+        log.error(
+            "Telegram refused the webhook (check TELEGRAM_WEBHOOK_URL and "
+            "TELEGRAM_WEBHOOK_SECRET): %s",
+            exc,
+        )
+        return 2
     except TelegramError as exc:
         log.error(
-            "cannot reach the Telegram Bot API (%s): %s",
+            "the Telegram Bot API failed while starting (%s): %s",
             settings.telegram_api_base_url or "api.telegram.org",
             type(exc).__name__,
         )
@@ -701,7 +725,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except ConfigError as exc:  # a setting that cannot work: named, before anything starts
+        _err(str(exc))
+        return 2
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

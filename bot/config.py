@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from dotenv import dotenv_values
+
+from handlers.reading import ReadLimits
 
 DEFAULT_DATABASE_URL = "sqlite:///chiso.sqlite3"
 DEMO_DATABASE_URL = "sqlite:///chiso-demo.sqlite3"
@@ -42,6 +45,21 @@ class Settings:
     # set, it serves photos and files to Zalo at /files/... for FILE_TTL_HOURS
     public_base_url: str | None = None
     file_ttl_hours: float = 24.0
+    # reading documents (handlers/reading.py): worker processes, per-file limits, rows
+    read_workers: int = 2  # CHISO_READ_WORKERS
+    read_timeout: float = 20.0  # CHISO_READ_TIMEOUT: seconds one file may take to read
+    max_file_mb: float = 10.0  # CHISO_MAX_FILE_MB: largest file read
+    max_unpacked_mb: float = 50.0  # CHISO_MAX_UNPACKED_MB: a .docx/.xlsx once unpacked
+    max_import_rows: int = 5000  # CHISO_MAX_IMPORT_ROWS: sets of figures in one file
+
+    def read_limits(self) -> ReadLimits:
+        return ReadLimits(
+            timeout=self.read_timeout,
+            max_file_bytes=int(self.max_file_mb * 1024 * 1024),
+            max_unpacked_bytes=int(self.max_unpacked_mb * 1024 * 1024),
+            max_import_rows=self.max_import_rows,
+            workers=self.read_workers,
+        )
 
     @property
     def zalo_enabled(self) -> bool:
@@ -76,6 +94,31 @@ class Settings:
         return " ".join(parts)
 
 
+# Telegram's secret_token: 1 to 256 characters, only A-Z, a-z, 0-9, _ and -
+TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+class ConfigError(ValueError):
+    """A setting that cannot work, said in one line that names it."""
+
+
+def check_telegram_secret(secret: str | None) -> None:
+    """Telegram refuses a webhook secret with other characters (or longer than 256): said
+    here, at load time, instead of as "cannot reach the API" when the webhook is set."""
+    if secret is None or TELEGRAM_SECRET.fullmatch(secret):
+        return
+    bad = sorted({c for c in secret if not re.fullmatch(r"[A-Za-z0-9_-]", c)})
+    if bad:
+        shown = " ".join(repr(c) for c in bad[:10])
+        raise ConfigError(
+            "TELEGRAM_WEBHOOK_SECRET has characters Telegram does not accept "
+            f"({shown}): use only A-Z, a-z, 0-9, _ and -, 1 to 256 characters"
+        )
+    raise ConfigError(
+        f"TELEGRAM_WEBHOOK_SECRET is {len(secret)} characters long; Telegram accepts 1 to 256"
+    )
+
+
 def hide_password(url: str) -> str:
     from sqlalchemy.engine import make_url
 
@@ -86,12 +129,14 @@ def hide_password(url: str) -> str:
 
 
 def load_settings(env: dict[str, str] | None = None, dotenv: Path | None = None) -> Settings:
-    """Environment variables win over the .env file (default: ./.env if it exists)."""
+    """Environment variables win over the .env file (default: ./.env if it exists). A setting
+    that cannot work raises `ConfigError` naming it."""
     values: dict[str, str] = {}
     path = dotenv if dotenv is not None else Path(".env")
     if env is None and path.exists():
         values.update({k: v for k, v in dotenv_values(path).items() if v is not None})
     values.update(os.environ if env is None else env)
+    check_telegram_secret(values.get("TELEGRAM_WEBHOOK_SECRET") or None)
     return Settings(
         database_url=values.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
         telegram_token=values.get("TELEGRAM_BOT_TOKEN") or None,
@@ -124,4 +169,9 @@ def load_settings(env: dict[str, str] | None = None, dotenv: Path | None = None)
         webhook_port=int(values.get("WEBHOOK_PORT") or 8080),
         public_base_url=(values.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
         file_ttl_hours=float(values.get("FILE_TTL_HOURS") or 24.0),
+        read_workers=int(values.get("CHISO_READ_WORKERS") or 2),
+        read_timeout=float(values.get("CHISO_READ_TIMEOUT") or 20.0),
+        max_file_mb=float(values.get("CHISO_MAX_FILE_MB") or 10.0),
+        max_unpacked_mb=float(values.get("CHISO_MAX_UNPACKED_MB") or 50.0),
+        max_import_rows=int(values.get("CHISO_MAX_IMPORT_ROWS") or 5000),
     )

@@ -6,6 +6,18 @@ is marked inactive and the ward's admins are told, once) or the platform rejecte
 A sender that delivered the text but not its attachment says so (`Sent.attachment_dropped`):
 the row is "partial". A row of a channel this process has no sender for fails at once.
 
+A send whose outcome is unknown (the request went out and the answer was lost: a timeout or
+a dropped connection after it was written) may have reached the chat; Telegram and Zalo have
+no idempotency key, so it is sent again, but only after the lease has run out, and counted
+(`unsure_sends`, shown in a broadcast's report): each such retry may make the message arrive
+twice, never more. An error where the request surely did not reach the platform (connection
+refused, DNS, a 5xx or 429 answer) is retried with back-off and is no repeat. A long message
+sent in parts records the parts delivered, so a retry sends only the rest.
+
+Outages and flood limits are waited out for MAX_AGE from the first attempt; a notice or
+reminder given up after that (or refused by the platform) is told to the ward's admins in
+private, once; a broadcast's given-up chats are in its report.
+
 A ward's messages go only within its sending hours on working days ([reminders]
 sending_hours); one due outside them waits for the next opening, unless its sender confirmed
 that time (a broadcast: `reminders.hours.ANYTIME_UNTIL`).
@@ -18,14 +30,16 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import UTC, timedelta
 
 from handlers.protocol import Attachment, Button, Reply
+from locales import Translator
 from reminders.calendar import WorkCalendar
 from reminders.clock import Clock
 from reminders.hours import SendingHours, anytime, hours_from
-from store.keys import chat_inactive_key
+from store.keys import ALERT_PREFIXES, chat_inactive_key, gave_up_key
 from store.outbox import OutboxItem, OutboxRow, OutboxStore
 from store.repo import Repo
 
@@ -57,6 +71,10 @@ MESSAGE_CHOICES = "message_choices"
 MAX_ATTEMPTS = 8  # for errors that are not an outage or a flood limit
 MAX_AGE = timedelta(hours=24)  # outages and flood limits are waited out this long (from
 # the first attempt: a message queued long before it was due still gets its day of retries)
+PARTS_SENT = "parts_sent"  # payload: the parts of a long message already delivered
+# what a sender may skip: the parts of this message delivered by an earlier attempt
+delivered_parts: ContextVar[int] = ContextVar("delivered_parts", default=0)
+EXCERPT = 160  # characters of an undeliverable message quoted to the admins
 POLICY_TTL = 60.0  # seconds a ward's sending hours and a chat's kind are kept in memory
 ADMIN_ROLE = "admin"
 
@@ -68,11 +86,17 @@ class DeliveryError(Exception):
         detail: str = "",
         retry_after: float | None = None,
         new_chat_id: str | None = None,
+        outcome_unknown: bool = False,
+        parts_sent: int | None = None,
     ):
         super().__init__(detail or kind)
         self.kind = kind  # retry | blocked | rejected | migrated | unknown
         self.retry_after = retry_after
         self.new_chat_id = new_chat_id
+        # the request was written and its answer lost: the chat may have the message
+        self.outcome_unknown = outcome_unknown
+        # parts of a long message delivered before this error (None: not known / one part)
+        self.parts_sent = parts_sent
 
 
 def failure_reason(kind: str, detail: str) -> str:
@@ -258,7 +282,11 @@ class Delivery:
                         self._uploaded[cache] = outcome.uploaded
             else:
                 reply = await self._reply(row)
-                outcome = as_sent(await self.senders[row.channel](row.chat_id, reply))
+                token = delivered_parts.set(int(row.payload.get(PARTS_SENT) or 0))
+                try:
+                    outcome = as_sent(await self.senders[row.channel](row.chat_id, reply))
+                finally:
+                    delivered_parts.reset(token)
             await self._remember_choices(row, reply)
         except DeliveryError as exc:
             await self._failed(row, exc)
@@ -303,21 +331,35 @@ class Delivery:
             )
             if exc.retry_after is not None:  # the platform asked this chat to wait
                 self._next_ok[(row.channel, row.chat_id)] = time.monotonic() + delay
+            if exc.outcome_unknown:  # it may have arrived: not again before the lease is out
+                delay = max(delay, self.lease.total_seconds())
             log.warning(
-                "outbox %s to %s:%s: retry in %.0fs (%s)",
+                "outbox %s to %s:%s: retry in %.0fs%s (%s)",
                 row.key,
                 row.channel,
                 row.chat_id,
                 delay,
+                ", the last send may have arrived" if exc.outcome_unknown else "",
                 exc,
             )
-            await self.outbox.retry(row.id, now + timedelta(seconds=delay), str(exc))
+            payload = None
+            if exc.parts_sent is not None and exc.parts_sent != row.payload.get(PARTS_SENT, 0):
+                payload = {**row.payload, PARTS_SENT: exc.parts_sent}
+            await self.outbox.retry(
+                row.id,
+                now + timedelta(seconds=delay),
+                str(exc),
+                unsure=exc.outcome_unknown,
+                payload=payload,
+            )
             return
         log.error("outbox %s to %s:%s: giving up (%s)", row.key, row.channel, row.chat_id, exc)
         reason = failure_reason(exc.kind, str(exc))
         await self.outbox.give_up(row.id, str(exc), reason)
         if exc.kind == "blocked":
             await self._chat_gone(row, reason)
+        else:
+            await self._undeliverable(row, reason)
 
     async def _chat_gone(self, row: OutboxRow, reason: str) -> None:
         """The chat blocked or removed the bot: inactive from now on, and each admin of its
@@ -362,6 +404,65 @@ class Delivery:
                     )
         if items:
             await self.outbox.enqueue(items, now)
+            self.wake()
+
+    async def _admins_items(
+        self,
+        ward_id: int,
+        text_for: Callable[[Translator], str],
+        key_for: Callable[[str, str], str],
+    ) -> list[OutboxItem]:
+        """One private message to each admin of the ward, in their language, on each channel
+        this process sends on."""
+        from locales import translator
+
+        items = []
+        for person in await self.repo.people(ward_id):
+            if person.role != ADMIN_ROLE:
+                continue
+            text = text_for(translator(person.language))
+            for channel, user in (("telegram", person.telegram_id), ("zalo", person.zalo_id)):
+                if user and channel in self.senders:
+                    items.append(
+                        OutboxItem(
+                            key=key_for(channel, user),
+                            channel=channel,
+                            chat_id=user,
+                            payload={"text": text, "buttons": []},
+                            ward_id=ward_id,
+                            lane="notice",
+                        )
+                    )
+        return items
+
+    async def _undeliverable(self, row: OutboxRow, reason: str) -> None:
+        """A notice or reminder will not be sent (its retries ran out, or the platform refused
+        it): each admin of its ward is told in private, once. A broadcast's failures are in
+        its report; an alert that could not be delivered is not alerted about."""
+        from handlers.broadcast import reason_text
+
+        if row.lane == "broadcast" or row.ward_id is None or row.key.startswith(ALERT_PREFIXES):
+            return
+        chat = await self.repo.chat(row.channel, row.chat_id)
+        title = (chat.title if chat is not None else "") or row.chat_id
+        text = str(row.payload.get("text") or "").replace("**", "").strip()
+        excerpt = text if len(text) <= EXCERPT else text[: EXCERPT - 1].rstrip() + "…"
+
+        def text_for(_: Translator) -> str:
+            return _(
+                "⚠ A message to “{chat}” ({channel}) could not be delivered: {reason}. "
+                "It was: “{excerpt}”",
+                chat=title,
+                channel=row.channel,
+                reason=reason_text(reason, _),
+                excerpt=excerpt,
+            )
+
+        items = await self._admins_items(
+            row.ward_id, text_for, lambda channel, user: gave_up_key(row.key, channel, user)
+        )
+        if items:
+            await self.outbox.enqueue(items, self.clock.now())
             self.wake()
 
     async def _remember_choices(self, row: OutboxRow, reply: Reply) -> None:

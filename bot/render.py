@@ -6,23 +6,138 @@ import html
 import re
 import unicodedata
 from collections.abc import Callable
+from dataclasses import dataclass
 
-_BOLD = re.compile(r"\*\*(.+?)\*\*", re.S)
+from handlers.protocol import ESCAPABLE, literal
+
+__all__ = ["ESCAPABLE", "literal", "split_for_zalo", "split_text", "to_html", "to_plain"]
+
 # a mention of a person: @[Name](user:ID); Telegram renders a link that notifies the person
 _MENTION = re.compile(r"@\[([^\]\n]+)\]\(user:(\d+)\)")
-_CODE = re.compile(r"`([^`\n]+)`")
+
+
+@dataclass(frozen=True)
+class _Token:
+    kind: str  # text | bold | code | mention
+    text: str = ""
+    user_id: str = ""
+
+
+def _code_span(text: str, start: int) -> tuple[str, int] | None:
+    """`code` starting at text[start] on one line: its content (escapes read) and the index
+    after it; None when no closing backtick follows or the span is empty."""
+    content: list[str] = []
+    i = start + 1
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and i + 1 < len(text) and text[i + 1] in ESCAPABLE:
+            content.append(text[i + 1])
+            i += 2
+            continue
+        if ch == "\n":
+            return None
+        if ch == "`":
+            return ("".join(content), i + 1) if content else None
+        content.append(ch)
+        i += 1
+    return None
+
+
+def _tokens(text: str) -> list[_Token]:
+    """The markup read left to right: escaped characters are text, `code` and mentions are
+    whole tokens (nothing inside them is markup), `**` is a bold mark. Bold marks are then
+    paired in order; one left without a partner is plain text."""
+    tokens: list[_Token] = []
+    buffer: list[str] = []
+
+    def flush() -> None:
+        if buffer:
+            tokens.append(_Token("text", "".join(buffer)))
+            buffer.clear()
+
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and i + 1 < len(text) and text[i + 1] in ESCAPABLE:
+            buffer.append(text[i + 1])
+            i += 2
+            continue
+        if ch == "*" and text.startswith("**", i):
+            flush()
+            tokens.append(_Token("bold", "**"))
+            i += 2
+            continue
+        if ch == "`":
+            code = _code_span(text, i)
+            if code is not None:
+                flush()
+                tokens.append(_Token("code", code[0]))
+                i = code[1]
+                continue
+        if ch == "@":
+            match = _MENTION.match(text, i)
+            if match is not None:
+                flush()
+                tokens.append(_Token("mention", match.group(1), match.group(2)))
+                i = match.end()
+                continue
+        buffer.append(ch)
+        i += 1
+    flush()
+    marks = [index for index, token in enumerate(tokens) if token.kind == "bold"]
+    if len(marks) % 2:  # the last mark has no partner: it is text
+        tokens[marks[-1]] = _Token("text", "**")
+    return tokens
 
 
 def to_html(text: str) -> str:
-    """Telegram HTML: escape, then **bold** -> <b>, `code` -> <code>."""
-    escaped = html.escape(text, quote=False)
-    escaped = _MENTION.sub(r'<a href="tg://user?id=\2">\1</a>', escaped)
-    escaped = _BOLD.sub(r"<b>\1</b>", escaped)
-    return _CODE.sub(r"<code>\1</code>", escaped)
+    """Telegram HTML: user text escaped once, **bold** -> <b>, `code` -> <code>, mentions ->
+    links. Tags never overlap: a code span inside bold closes the bold around it, and an
+    empty bold span is left out."""
+    out: list[str] = []
+    bold = False  # between an opening and a closing mark
+    tag_open = False  # <b> written and not yet closed
+
+    def write(piece: str, styled: bool = True) -> None:
+        nonlocal tag_open
+        if not piece:
+            return
+        if bold and styled and not tag_open:
+            out.append("<b>")
+            tag_open = True
+        elif tag_open and not styled:
+            out.append("</b>")
+            tag_open = False
+        out.append(piece)
+
+    for token in _tokens(text):
+        if token.kind == "bold":
+            if tag_open:
+                out.append("</b>")
+                tag_open = False
+            bold = not bold
+        elif token.kind == "code":
+            write(f"<code>{html.escape(token.text, quote=False)}</code>", styled=False)
+        elif token.kind == "mention":
+            name = html.escape(token.text, quote=False)
+            write(f'<a href="tg://user?id={token.user_id}">{name}</a>')
+        else:
+            write(html.escape(token.text, quote=False))
+    if tag_open:
+        out.append("</b>")
+    return "".join(out)
 
 
 def to_plain(text: str) -> str:
-    return _MENTION.sub(r"@\1", _CODE.sub(r"\1", _BOLD.sub(r"\1", text)))
+    """Plain text (Zalo, the console): the marks dropped, mentions as @Name, user text as
+    typed."""
+    out = []
+    for token in _tokens(text):
+        if token.kind == "mention":
+            out.append("@" + token.text)
+        elif token.kind != "bold":
+            out.append(token.text)
+    return "".join(out)
 
 
 def utf16_len(text: str) -> int:

@@ -17,7 +17,7 @@ from typing import Any
 from handlers.context import Ctx
 from handlers.departments import resolve_department
 from handlers.labels import CHAT_KIND_NAMES
-from handlers.protocol import Button, Inbound, Reply
+from handlers.protocol import Button, Inbound, Reply, literal
 from handlers.vocabulary import audience_word, chat_kind_for
 from ingest.when import parse_when
 from locales import N_, Translator
@@ -155,7 +155,7 @@ async def start(ctx: Ctx, arg: str = "") -> Reply:
         return refusal
     _ = ctx._
     if arg.strip():
-        return await _got_message(ctx, {"text": arg.strip()})
+        return await _got_message(ctx, {"text": literal(arg.strip())})
     await _pending(ctx, MESSAGE_KIND, {}, [])
     return Reply(
         _(
@@ -178,7 +178,7 @@ async def list_templates(ctx: Ctx, arg: str) -> Reply:
             return Reply(_("There is no text {number}; /mau lists them.", number=arg.strip()))
         return await _got_message(ctx, {"text": texts[index][1]})
     lines = [_("**Ready guidance texts** (/mau NUMBER to broadcast one):")]
-    lines += [f"{i}. {title}" for i, (title, _text) in enumerate(texts, start=1)]
+    lines += [f"{i}. {literal(title)}" for i, (title, _text) in enumerate(texts, start=1)]
     return Reply("\n".join(lines))
 
 
@@ -213,7 +213,7 @@ async def on_pending(
             kind = "photo" if (inbound.file.mime or "").startswith("image/") else "document"
             payload.update(
                 {
-                    "text": text,
+                    "text": literal(text),
                     "attachment_kind": kind,
                     "attachment_name": inbound.file.name,
                     "attachment_ref": inbound.file.ref,
@@ -221,7 +221,7 @@ async def on_pending(
             )
             return await _got_message(ctx, payload)
         if text and not text.startswith("/"):
-            payload["text"] = text
+            payload["text"] = literal(text)  # recipients see what was typed, marks included
             return await _got_message(ctx, payload)
         return None
     if pending.kind == AUDIENCE_KIND:
@@ -320,7 +320,7 @@ async def _preview(ctx: Ctx, payload: dict[str, Any]) -> Reply:
         payload.get("text") or "",
     ]
     if payload.get("attachment_kind"):
-        lines.append(_("[attached: {name}]", name=payload.get("attachment_name") or ""))
+        lines.append(_("[attached: {name}]", name=literal(payload.get("attachment_name") or "")))
     lines += [
         "────────",
         "",
@@ -415,11 +415,25 @@ def report(b: BroadcastRec, _: Translator) -> str:
                 b.count("partial"),
             )
         )
+    if b.unsure:  # Telegram and Zalo have no idempotency key: a lost answer means a resend
+        lines.append(
+            _.plural(
+                "{n} message may have arrived twice (its send was answered too late or not at "
+                "all, and was sent again).",
+                "{n} messages may have arrived twice (their sends were answered too late or not "
+                "at all, and were sent again).",
+                b.unsure,
+            )
+        )
     for title, _channel, reason in b.failures[:20]:
-        lines.append(_("✖ {chat}: {reason}", chat=title, reason=reason_text(reason, _)))
+        lines.append(_("✖ {chat}: {reason}", chat=literal(title), reason=reason_text(reason, _)))
     for title, _channel in b.partials[:20]:
         lines.append(
-            _("◐ {chat}: text only, {reason}", chat=title, reason=_(REASONS["attachment"]))
+            _(
+                "◐ {chat}: text only, {reason}",
+                chat=literal(title),
+                reason=_(REASONS["attachment"]),
+            )
         )
     return "\n".join(lines)
 

@@ -40,5 +40,6 @@ COMMANDS: tuple[Command, ...] = (
     Command("start", N_("Start"), menu=False),
     Command("sua", N_("Fix a task of a directive being loaded"), menu=False, admin=True),
     Command("bo", N_("Drop a task of a directive being loaded"), menu=False, admin=True),
+    Command("trang", N_("Show another page of a long preview: /trang N"), menu=False),
 )
 BY_NAME = {c.name: c for c in COMMANDS}

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from handlers.protocol import Image, Inbound
+from handlers.reading import ReadingPool, shared_pool
 from locales import DEFAULT_LANGUAGE, Translator, translator
 from reminders.calendar import WorkCalendar
 from reminders.clock import Clock
@@ -36,6 +37,7 @@ class Services:
     charts: ChartSource | None = None
     on_outbox: Callable[[], None] | None = None  # wakes the delivery loop after an enqueue
     channels: frozenset[str] | None = None  # what this process sends on (None: not known)
+    reader: ReadingPool | None = None  # reads documents in worker processes (None: shared)
 
 
 @dataclass
@@ -58,6 +60,10 @@ class Ctx:
     @property
     def tasks(self) -> TaskStore:
         return self.services.tasks
+
+    @property
+    def reader(self) -> ReadingPool:
+        return self.services.reader or shared_pool()
 
     @property
     def language(self) -> str:

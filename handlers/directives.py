@@ -17,11 +17,21 @@ from handlers import score_import
 from handlers.context import Ctx
 from handlers.departments import resolve_department
 from handlers.labels import document_kind
-from handlers.protocol import Button, InboundFile, Reply
+from handlers.pages import (
+    current_page,
+    page_buttons,
+    page_choices,
+    page_count,
+    page_heading,
+    page_hint,
+    page_items,
+)
+from handlers.protocol import Button, InboundFile, Reply, literal
+from handlers.reading import ReadRefused, read_document, refusal_text
 from handlers.tasks import recurrence_text, short
 from ingest.deadlines import parse_deadline
 from ingest.directive import Unit, parse_directive, to_json
-from ingest.documents import DocumentError, extract_text
+from ingest.documents import MAX_UNPACKED_BYTES
 from ingest.snapshot_draft import draft_from_dict
 from locales import Translator
 from store.keys import directive_notice_key
@@ -31,7 +41,6 @@ from store.tasks import NewDirective, NewTask, NewUnit
 
 CONFIRM_KIND = "confirm_directive"
 PENDING_TTL = timedelta(hours=24)
-MAX_FILE_BYTES = 20 * 1024 * 1024
 DOCUMENT_ERRORS = {
     "unsupported_file": "unsupported_document",
     "unreadable_file": "unreadable_file",
@@ -94,25 +103,44 @@ def _not_admin(ctx: Ctx) -> Reply | None:
     return None
 
 
-async def from_file(ctx: Ctx, file: InboundFile) -> Reply:
+async def from_file(ctx: Ctx, file: InboundFile, *, scores_if_no_tasks: bool = False) -> Reply:
+    """An uploaded directive, read in a worker process (handlers.reading) within the size and
+    time limits; with scores_if_no_tasks a .txt/.md with no tasks is taken as a score report."""
     _ = ctx._
     refusal = _not_admin(ctx)
     if refusal:
         return refusal
-    if file.size is not None and file.size > MAX_FILE_BYTES:
-        return Reply(_("The file is too large (over 20 MB); nothing was stored."))
+    assert ctx.ward is not None
+    try:
+        ctx.reader.check_size(file.size)
+    except ReadRefused as exc:
+        return Reply(refusal_text(exc, file.name, _))
     try:
         data = await file.fetch()
     except Exception:  # the channel failed to hand us the file; say so, store nothing
         return Reply(_("I could not download the file; please send it again."))
+    reader = ctx.reader
     try:
-        text = extract_text(file.name, data)
-    except DocumentError as exc:
-        return Reply(document_problem(exc.code, file.name, _))
-    return await from_text(ctx, text, file.name)
+        reader.check_size(len(data))
+        got = await reader.run(
+            read_document,
+            file.name,
+            data,
+            ctx.ward,
+            ctx.clock.now().date(),
+            reader.limits,
+            scores_if_no_tasks,
+        )
+    except ReadRefused as exc:
+        return Reply(refusal_text(exc, file.name, _))
+    if got.error is not None:
+        return Reply(document_problem(got.error, file.name, _, got.limit))
+    if got.directive is None:
+        return await score_import.from_read(ctx, got.drafts, got.problems)
+    return await _from_read(ctx, got.directive, file.name)
 
 
-def document_problem(code: str, name: str, _: Translator) -> str:
+def document_problem(code: str, name: str, _: Translator, limit: int | None = None) -> str:
     if code == "scanned_pdf":
         return _(
             "“{name}” is a scanned PDF with no text layer, so I cannot read it. Please "
@@ -123,6 +151,12 @@ def document_problem(code: str, name: str, _: Translator) -> str:
         return _("“{name}” has no text; nothing was stored.", name=name)
     if code == "unreadable_file":
         return _("The file “{name}” cannot be read; it may be damaged.", name=name)
+    if code == "unpacked_too_large":
+        return _(
+            "“{name}” unpacks to more than {limit} MB, so I did not open it; nothing was stored.",
+            name=name,
+            limit=(limit or MAX_UNPACKED_BYTES) // (1024 * 1024),
+        )
     return _("I cannot read “{name}”: send the directive as .docx, .pdf, .txt or .md.", name=name)
 
 
@@ -132,7 +166,11 @@ async def from_text(ctx: Ctx, text: str, source_name: str = "") -> Reply:
     if refusal:
         return refusal
     assert ctx.ward is not None
-    data = read(ctx.ward, text, ctx.clock.now().date())
+    return await _from_read(ctx, read(ctx.ward, text, ctx.clock.now().date()), source_name)
+
+
+async def _from_read(ctx: Ctx, data: dict[str, Any], source_name: str) -> Reply:
+    _ = ctx._
     if not data["tasks"]:
         return Reply(
             _("I found no tasks for the ward's departments in this document; nothing was stored.")
@@ -161,46 +199,76 @@ def _group_name(task: dict[str, Any], ward: WardRec, _: Translator) -> str:
     professional = {d.code for d in ward.departments if d.professional}
     if len(professional) > 1 and codes == professional and len(leads) == len(codes):
         return _("All professional departments")
-    names = ", ".join(u["name"] for u in leads if u["name"])
+    names = ", ".join(literal(u["name"]) for u in leads if u["name"])
     return names or _("⚠ No department named (assign one with /sua N CODE)")
 
 
-def describe(data: dict[str, Any], ward: WardRec, _: Translator) -> list[str]:
+def _task_lines(number: int, task: dict[str, Any], _: Translator) -> list[str]:
+    lines = [f"{number}. {short(task['text'], 200)}"]
+    lines.append("    " + _("Deadline: {deadline}", deadline=_deadline_label(task, _)))
+    supports = [literal(u["name"]) for u in task["units"] if u["role"] == "support"]
+    if supports:
+        lines.append("    " + _("support: {units}", units=", ".join(supports)))
+    return lines
+
+
+def describe(data: dict[str, Any], ward: WardRec, _: Translator, page: int = 1) -> list[str]:
+    """The preview's text. Up to TASKS_PER_PAGE tasks are all listed by department; more are
+    summarised (tasks per department) and listed one page at a time."""
     header = data["header"]
     title = document_kind(header.get("kind"), _)
     if header.get("number"):
-        title += " " + _("no. {number}", number=header["number"])
+        title += " " + _("no. {number}", number=literal(str(header["number"])))
     if header.get("date"):
         title += " " + _("of {date}", date=_.date(date.fromisoformat(header["date"])))
     lines = [f"📄 **{title}**"]
     if header.get("subject"):
-        lines.append(str(header["subject"]))
+        lines.append(short(str(header["subject"]), 400))
     if header.get("signer"):
-        lines.append(_("Signed by {signer}", signer=header["signer"]))
+        lines.append(_("Signed by {signer}", signer=literal(str(header["signer"]))))
+    all_tasks = data["tasks"]
     groups: dict[str, list[int]] = {}
-    for number, task in enumerate(data["tasks"], start=1):
+    for number, task in enumerate(all_tasks, start=1):
         groups.setdefault(_group_name(task, ward, _), []).append(number)
-    lines += ["", _.plural("I read {n} task:", "I read {n} tasks:", len(data["tasks"]))]
+    lines += ["", _.plural("I read {n} task:", "I read {n} tasks:", len(all_tasks))]
+    pages = pages_of(data)
+    if pages > 1:
+        for name, numbers in groups.items():
+            lines.append(
+                _.plural(
+                    "• {department}: {n} task",
+                    "• {department}: {n} tasks",
+                    len(numbers),
+                    department=name,
+                )
+            )
+        shown = page_items(all_tasks, page, TASKS_PER_PAGE)
+        lines += ["", page_heading(page, pages, shown[0][0], shown[-1][0], _)]
+        on_page = {number for number, _task in shown}
+        groups = {name: [n for n in numbers if n in on_page] for name, numbers in groups.items()}
     for name, numbers in groups.items():
+        if not numbers:
+            continue
         lines += ["", f"**{name}**"]
         for number in numbers:
-            task = data["tasks"][number - 1]
-            text = short(task["text"], 200)
-            lines.append(f"{number}. {text}")
-            lines.append("    " + _("Deadline: {deadline}", deadline=_deadline_label(task, _)))
-            supports = [u["name"] for u in task["units"] if u["role"] == "support"]
-            if supports:
-                lines.append("    " + _("support: {units}", units=", ".join(supports)))
+            lines += _task_lines(number, all_tasks[number - 1], _)
     if data.get("unknown_units"):
         lines += [
             "",
             _(
                 "⚠ Units this ward does not have: {units}. Move their tasks with "
                 "/sua N CODE or drop them with /bo N.",
-                units=", ".join(data["unknown_units"]),
+                units=", ".join(literal(u) for u in data["unknown_units"]),
             ),
         ]
     return lines
+
+
+TASKS_PER_PAGE = 10  # a page of a preview fits one or two messages
+
+
+def pages_of(data: dict[str, Any]) -> int:
+    return page_count(len(data["tasks"]), TASKS_PER_PAGE)
 
 
 async def _preview(ctx: Ctx, data: dict[str, Any], note: str = "") -> Reply:
@@ -208,6 +276,9 @@ async def _preview(ctx: Ctx, data: dict[str, Any], note: str = "") -> Reply:
     assert ctx.ward is not None and ctx.person is not None
     now = ctx.clock.now()
     inbound = ctx.inbound
+    pages = pages_of(data)
+    page = current_page(data, len(data["tasks"]), TASKS_PER_PAGE)
+    data["page"] = page
     pending = await ctx.repo.set_pending(
         ctx.person.ward_id,
         inbound.channel,
@@ -215,25 +286,41 @@ async def _preview(ctx: Ctx, data: dict[str, Any], note: str = "") -> Reply:
         inbound.user_id,
         CONFIRM_KIND,
         data,
-        ["confirm", "discard"],
+        ["confirm", "discard", *page_choices(page, pages)],
         now,
         now + PENDING_TTL,
     )
-    lines = ([note, ""] if note else []) + describe(data, ctx.ward, _)
+    lines = ([note, ""] if note else []) + describe(data, ctx.ward, _, page)
     lines += [
         "",
         _("To fix: /sua N CODE (department), /sua N DATE (deadline), /bo N (drop)."),
-        _("Store this directive?"),
     ]
-    return Reply(
-        "\n".join(lines),
-        buttons=[
-            [
-                Button(_("✅ Confirm"), f"p{pending.id}:confirm"),
-                Button(_("✖ Discard"), f"p{pending.id}:discard"),
-            ]
-        ],
-    )
+    if pages > 1:
+        lines.append(page_hint(pages, _))
+    lines.append(_("Store this directive?"))
+    buttons = [
+        [
+            Button(_("✅ Confirm"), f"p{pending.id}:confirm"),
+            Button(_("✖ Discard"), f"p{pending.id}:discard"),
+        ]
+    ]
+    if pages > 1:
+        buttons.append(page_buttons(pending.id, page, pages, _))
+    return Reply("\n".join(lines), buttons=buttons)
+
+
+async def show_page(ctx: Ctx, pending_payload: dict[str, Any], page: int) -> Reply:
+    """Another page of the preview (a page button or /trang N)."""
+    data = copy.deepcopy(pending_payload)
+    pages = pages_of(data)
+    if not 1 <= page <= pages:
+        return Reply(
+            ctx._(
+                "There is no page {page} (1–{pages}); nothing was changed.", page=page, pages=pages
+            )
+        )
+    data["page"] = page
+    return await _preview(ctx, data)
 
 
 async def edit(ctx: Ctx, pending_payload: dict[str, Any], command: str, arg: str) -> Reply:
@@ -403,13 +490,13 @@ def _notices(
                 lines += [
                     _(
                         "📄 New directive: {title}",
-                        title=directive.subject or directive.number or "—",
+                        title=literal(directive.subject or directive.number or "—"),
                     ),
                     _.plural(
                         "{department} is given {n} task:",
                         "{department} is given {n} tasks:",
                         len(mine),
-                        department=dept.name if dept else chat.department,
+                        department=literal(dept.name if dept else chat.department or ""),
                     ),
                 ]
             for task in part:

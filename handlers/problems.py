@@ -33,6 +33,17 @@ MESSAGES = {
         "The file has no “{column}” column (see the column layout in the README)."
     ),
     "bad_value": N_("Row {row}, column “{column}”: “{value}” is not a valid value."),
+    "period_out_of_range": N_(
+        "{period}: the period is not possible; figures go from {first} to {last}."
+    ),
+    "date_out_of_range": N_(
+        "The date of the figures, {date}, is not possible; figures go from {first} to {last}."
+    ),
+    "too_many_rows": N_(
+        "The file has {rows} sets of figures, more than a ward could have (at most {max})."
+    ),
+    "unpacked_too_large": N_("“{name}” unpacks to more than {limit_mb} MB, so I did not open it."),
+    "too_deep": N_("Values are nested more than {max} levels deep."),
     # ward.toml
     "toml_syntax": N_("The file is not valid TOML: {detail}"),
     "unknown_section": N_("Unknown section [{section}]."),

@@ -17,6 +17,7 @@ from handlers import (
     chats,
     directives,
     help,
+    pages,
     reminders,
     reschedule,
     score_import,
@@ -28,6 +29,7 @@ from handlers.departments import split_department
 from handlers.intents import IntentMatch, match_intent
 from handlers.protocol import Inbound, Reply
 from handlers.vocabulary import yes_no
+from store.missed import MissedReplies
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,7 @@ GROUP_ADMIN_COMMANDS = frozenset({"dangky", "huydangky", "help", "start"})
 DECIMAL_COMMA = re.compile(r"\d+,\d{1,2}\b")
 FRACTION = re.compile(r"\d+(?:[,.]\d+)?\s*/\s*\d+")
 LONG_TEXT_CHARS = 200  # longer than any question the intent matcher takes
+MISSED_QUOTE_CHARS = 300  # how much of a missed reply the next one quotes
 
 
 def parse_command(text: str, bot_username: str | None = None) -> tuple[str, str] | None:
@@ -67,10 +70,14 @@ class Router:
     def __init__(self, services: Services, bot_username: str | None = None):
         self.services = services
         self.bot_username = bot_username
+        self.missed = MissedReplies(services.repo.sessions)
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         try:
-            return await self._handle(inbound)
+            replies = await self._handle(inbound)
+            if replies and inbound.event not in ("bot_added", "bot_removed"):
+                await self._tell_missed(inbound, replies)
+            return replies
         except Exception:
             log.exception("handler failed for %s chat %s", inbound.channel, inbound.chat_id)
             ctx = Ctx(self.services, inbound)
@@ -82,6 +89,30 @@ class Router:
                     )
                 )
             ]
+
+    async def reply_failed(self, inbound: Inbound, replies: list[Reply]) -> None:
+        """A channel could not send these replies (after its retries): the change they
+        report is stored, so the next reply to this person says what they missed."""
+        text = "\n".join(r.text for r in replies if r.text).strip()
+        if not text:
+            return
+        await self.missed.add(
+            inbound.channel, inbound.chat_id, inbound.user_id, text, self.services.clock.now()
+        )
+
+    async def _tell_missed(self, inbound: Inbound, replies: list[Reply]) -> None:
+        missed = await self.missed.take(inbound.channel, inbound.chat_id, inbound.user_id)
+        if not missed:
+            return
+        _ = Ctx(self.services, inbound)._
+        lines = []
+        for text in missed:
+            quote = " ".join(text.split())
+            if len(quote) > MISSED_QUOTE_CHARS:
+                quote = quote[: MISSED_QUOTE_CHARS - 1].rstrip("\\ ") + "…"
+            lines.append(_("The previous message could not be sent: {text}", text=quote))
+        first = next((r for r in replies if r.text), replies[0])
+        first.text = "\n".join(lines) + "\n\n" + first.text
 
     async def _handle(self, inbound: Inbound) -> list[Reply]:
         services = self.services
@@ -172,6 +203,20 @@ class Router:
             await ctx.repo.clear_pending(pending.id)
             return Reply(ctx._("Cancelled; nothing was changed."))
 
+        page = pages.chosen_page(choice)
+        command = parse_command(text, self.bot_username)
+        pageable = pending.kind in (directives.CONFIRM_KIND, score_import.CONFIRM_KIND)
+        if pageable and command is not None and command[0] == pages.COMMAND:
+            page = pages.parse_page(command[1])
+            if page is None:
+                return Reply(
+                    ctx._("Which page? Type /trang followed by its number, e.g. /trang 2.")
+                )
+        if page is not None and pending.kind == directives.CONFIRM_KIND:
+            return await directives.show_page(ctx, pending.payload, page)
+        if page is not None and pending.kind == score_import.CONFIRM_KIND:
+            return await score_import.show_page(ctx, pending, page)
+
         if pending.kind == score_import.CONFIRM_KIND and choice is not None:
             return await score_import.on_choice(ctx, pending, choice)
         if pending.kind == directives.CONFIRM_KIND:
@@ -243,6 +288,8 @@ class Router:
             return [await broadcast.cancel(ctx, arg)]
         if name in ("sua", "bo"):
             return [Reply(ctx._("There is no directive waiting for confirmation."))]
+        if name == pages.COMMAND:
+            return [Reply(ctx._("There is no list with pages waiting for you."))]
         return [help.not_understood(ctx)]
 
     async def _closed_group(self, ctx: Ctx, command: tuple[str, str] | None) -> list[Reply] | None:
@@ -282,18 +329,8 @@ class Router:
         name = file.name.lower()
         if name.endswith(SCORE_FILES):
             return await score_import.from_file(ctx, file)
-        if name.endswith((".txt", ".md")) and ctx.person is not None and ctx.person.is_admin:
-            data = await file.fetch()
-
-            async def again() -> bytes:  # downloaded once, read by whichever reader fits
-                return data
-
-            file = replace(file, fetch=again)
-            text = data.decode("utf-8-sig", errors="replace")
-            assert ctx.ward is not None
-            if not directives.looks_like_directive(ctx.ward, text, ctx.clock.now().date()):
-                return await score_import.from_file(ctx, file)
-        return await directives.from_file(ctx, file)
+        # read in a worker process, off the event loop (handlers/reading.py)
+        return await directives.from_file(ctx, file, scores_if_no_tasks=True)
 
     @staticmethod
     def _admin_document(ctx: Ctx, text: str) -> bool:

@@ -6,12 +6,24 @@ from datetime import timedelta
 
 from handlers.context import Ctx
 from handlers.labels import band_name, group_name, period_label
+from handlers.pages import (
+    page_buttons,
+    page_choices,
+    page_count,
+    page_heading,
+    page_hint,
+    page_items,
+)
 from handlers.problems import describe
 from handlers.protocol import Button, InboundFile, Reply
-from ingest.score_files import read_score_file
-from ingest.score_text import read_score_text
+from handlers.reading import (
+    ReadRefused,
+    read_score_report,
+    read_scores,
+    refusal_text,
+)
 from ingest.snapshot_draft import (
-    ScoreReadError,
+    Problem,
     SnapshotDraft,
     draft_from_dict,
     draft_to_dict,
@@ -23,7 +35,7 @@ from store.records import PendingRec
 CONFIRM_KIND = "confirm_scores"
 AWAIT_KIND = "await_scores"
 PENDING_TTL = timedelta(hours=24)
-MAX_FILE_BYTES = 5 * 1024 * 1024
+INLINE_TEXT_CHARS = 8000  # pasted text up to this is read at once; longer, in a worker
 
 
 def _not_admin(ctx: Ctx) -> Reply | None:
@@ -57,37 +69,66 @@ async def try_text(ctx: Ctx, text: str, *, quiet_if_nothing: bool) -> Reply | No
     refusal = _not_admin(ctx)
     if refusal:
         return refusal
-    try:
-        drafts = read_score_text(text, today=ctx.clock.now().date())
-    except ScoreReadError as exc:
-        if quiet_if_nothing and all(p.code == "no_scores_found" for p in exc.problems):
+    today = ctx.clock.now().date()
+    reader = ctx.reader
+    if len(text) <= INLINE_TEXT_CHARS:  # a chat message: read at once (linear, milliseconds)
+        drafts, problems = read_score_report(text, today, reader.limits)
+    else:  # a long paste (the console has no length limit): in a worker, like a file
+        try:
+            reader.check_size(len(text.encode("utf-8")))
+            drafts, problems = await reader.run(read_score_report, text, today, reader.limits)
+        except ReadRefused as exc:
+            return Reply(refusal_text(exc, ctx._("pasted text"), ctx._))
+    if problems is not None:
+        if quiet_if_nothing and all(p.code == "no_scores_found" for p in problems):
             return None
-        return _refusal(ctx, exc)
+        return _refusal(ctx, problems)
+    assert drafts is not None
     return await _preview(ctx, drafts)
 
 
 async def from_file(ctx: Ctx, file: InboundFile) -> Reply:
+    """An uploaded score file, read in a worker process (handlers.reading) within the size,
+    time and row limits."""
     refusal = _not_admin(ctx)
     if refusal:
         return refusal
     _ = ctx._
-    if file.size is not None and file.size > MAX_FILE_BYTES:
-        return Reply(_("The file is too large (over 5 MB); nothing was stored."))
+    reader = ctx.reader
+    try:
+        reader.check_size(file.size)
+    except ReadRefused as exc:
+        return Reply(refusal_text(exc, file.name, _))
     try:
         data = await file.fetch()
     except Exception:  # the channel failed to hand us the file; say so, store nothing
         return Reply(_("I could not download the file; please send it again."))
     try:
-        drafts = read_score_file(file.name, data, today=ctx.clock.now().date())
-    except ScoreReadError as exc:
-        return _refusal(ctx, exc)
+        reader.check_size(len(data))
+        drafts, problems = await reader.run(
+            read_scores, file.name, data, ctx.clock.now().date(), reader.limits
+        )
+    except ReadRefused as exc:
+        return Reply(refusal_text(exc, file.name, _))
+    return await from_read(ctx, drafts, problems)
+
+
+async def from_read(
+    ctx: Ctx, drafts: list[SnapshotDraft] | None, problems: list[Problem] | None
+) -> Reply:
+    """The preview of drafts read in a worker, or why nothing can be stored."""
+    refusal = _not_admin(ctx)
+    if refusal:
+        return refusal
+    if problems is not None or not drafts:
+        return _refusal(ctx, problems or [Problem("no_scores_found")])
     return await _preview(ctx, drafts)
 
 
-def _refusal(ctx: Ctx, exc: ScoreReadError) -> Reply:
+def _refusal(ctx: Ctx, problems: list[Problem]) -> Reply:
     _ = ctx._
     lines = [_("Nothing was stored:")]
-    lines += ["• " + describe(p, _) for p in exc.problems]
+    lines += ["• " + describe(p, _) for p in problems]
     return Reply("\n".join(lines))
 
 
@@ -131,36 +172,78 @@ async def offer(ctx: Ctx, drafts: list[SnapshotDraft], note: str = "") -> Reply:
     return reply
 
 
-async def _preview(ctx: Ctx, drafts: list[SnapshotDraft]) -> Reply:
+DRAFTS_PER_PAGE = 8  # sets of figures on one page of a preview (one message)
+
+
+async def _preview(
+    ctx: Ctx, drafts: list[SnapshotDraft], page: int = 1, undated: bool = False
+) -> Reply:
+    """Asks to store the drafts. Up to DRAFTS_PER_PAGE are all shown; more are summarised
+    (sets of figures per year) and shown one page at a time (`show_page`)."""
     _ = ctx._
     today = ctx.clock.now().date()
-    undated = False
     for d in drafts:
         round_draft(d)
         if d.as_of is None:
             d.as_of = today
             undated = True
+    pages = page_count(len(drafts), DRAFTS_PER_PAGE)
+    page = min(max(1, page), pages)
     lines = [_.plural("I read {n} set of figures:", "I read {n} sets of figures:", len(drafts))]
-    for d in drafts:
+    shown = page_items(drafts, page, DRAFTS_PER_PAGE)
+    if pages > 1:
+        per_year: dict[int, int] = {}
+        for d in drafts:
+            per_year[d.year] = per_year.get(d.year, 0) + 1
+        for year, count in sorted(per_year.items()):
+            lines.append(
+                _.plural(
+                    "• {year}: {n} set of figures",
+                    "• {year}: {n} sets of figures",
+                    count,
+                    year=year,
+                )
+            )
+        lines += ["", page_heading(page, pages, shown[0][0], shown[-1][0], _)]
+    for _number, d in shown:
         lines += ["", *describe_draft(d, _)]
     if undated:
         lines += [
             "",
             _("The text gives no as-of date, so I used today, {date}.", date=_.date(today)),
         ]
+    if pages > 1:
+        lines += ["", page_hint(pages, _)]
     lines += ["", _("Store these figures?")]
+    payload = {"drafts": [draft_to_dict(d) for d in drafts], "page": page, "undated": undated}
     pending = await _set_pending(
-        ctx, CONFIRM_KIND, {"drafts": [draft_to_dict(d) for d in drafts]}, ["save", "cancel"]
+        ctx, CONFIRM_KIND, payload, ["save", "cancel", *page_choices(page, pages)]
     )
-    return Reply(
-        "\n".join(lines),
-        buttons=[
-            [
-                Button(_("✅ Store"), f"p{pending.id}:save"),
-                Button(_("✖ Cancel"), f"p{pending.id}:cancel"),
-            ]
-        ],
-    )
+    buttons = [
+        [
+            Button(_("✅ Store"), f"p{pending.id}:save"),
+            Button(_("✖ Cancel"), f"p{pending.id}:cancel"),
+        ]
+    ]
+    if pages > 1:
+        buttons.append(page_buttons(pending.id, page, pages, _))
+    return Reply("\n".join(lines), buttons=buttons)
+
+
+async def show_page(ctx: Ctx, pending: PendingRec, page: int) -> Reply:
+    """Another page of the preview (a page button or /trang N)."""
+    refusal = _not_admin(ctx)
+    if refusal:
+        return refusal
+    drafts = [draft_from_dict(raw) for raw in pending.payload.get("drafts", [])]
+    pages = page_count(len(drafts), DRAFTS_PER_PAGE)
+    if not 1 <= page <= pages:
+        return Reply(
+            ctx._(
+                "There is no page {page} (1–{pages}); nothing was changed.", page=page, pages=pages
+            )
+        )
+    return await _preview(ctx, drafts, page, bool(pending.payload.get("undated")))
 
 
 async def _set_pending(
@@ -193,11 +276,12 @@ async def on_choice(ctx: Ctx, pending: PendingRec, choice: str) -> Reply:
         return Reply(_("Cancelled; nothing was stored."))
     assert ctx.person is not None
     stored = []
-    for raw in pending.payload.get("drafts", []):
-        draft = draft_from_dict(raw)
-        snap, replaced = await ctx.repo.save_snapshot(
-            ctx.person.ward_id, draft, ctx.person.name, ctx.clock.now()
-        )
+    drafts = [draft_from_dict(raw) for raw in pending.payload.get("drafts", [])]
+    # every set of figures of the file in one transaction: all stored, or none
+    saved = await ctx.repo.save_snapshots(
+        ctx.person.ward_id, drafts, ctx.person.name, ctx.clock.now()
+    )
+    for snap, replaced in saved:
         label = period_label(snap.period_kind, snap.year, snap.period, _)
         if replaced:
             stored.append(

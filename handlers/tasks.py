@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from handlers.context import Ctx
 from handlers.departments import find_department
 from handlers.labels import document_kind
-from handlers.protocol import Button, Inbound, Reply
+from handlers.protocol import Button, Inbound, Reply, literal
 from locales import N_, Translator
 from reminders.clock import VN_TZ
 from reminders.planner import MONTHLY_ON, PlanTask, occurrence_to_close
@@ -128,8 +128,8 @@ def deadline_text(task: TaskRec, ctx: Ctx, today: date) -> str:
 
 
 def units_text(task: TaskRec, _: Translator) -> str:
-    leads = ", ".join(u.name for u in task.leads)
-    supports = ", ".join(u.name for u in task.supports)
+    leads = ", ".join(literal(u.name) for u in task.leads)
+    supports = ", ".join(literal(u.name) for u in task.supports)
     text = _("lead: {units}", units=leads) if leads else ""
     if supports:
         text += ("; " if text else "") + _("support: {units}", units=supports)
@@ -137,7 +137,9 @@ def units_text(task: TaskRec, _: Translator) -> str:
 
 
 def short(text: str, limit: int = 220) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    """User text (a task, a subject, evidence) cut to `limit` characters and made literal
+    for a Reply (`**` or backticks typed by a person stay as typed)."""
+    return literal(text if len(text) <= limit else text[: limit - 1].rstrip() + "…")
 
 
 def directive_title(task: TaskRec, _: Translator) -> str:
@@ -163,7 +165,7 @@ def render_task(task: TaskRec, ctx: Ctx, today: date, with_units: bool = True) -
             "    "
             + _(
                 "Done by {who} on {date}",
-                who=task.closed_by or "?",
+                who=literal(task.closed_by or "?"),
                 date=_.date(task.closed_at.astimezone(ctx.clock.now().tzinfo).date()),
             )
         )
@@ -176,11 +178,11 @@ def _scope(ctx: Ctx, text: str) -> tuple[list[str] | None, str]:
     assert ctx.person is not None and ctx.ward is not None
     named = find_department(ctx.ward, text)
     if named is not None:
-        return [named.code], named.name
+        return [named.code], literal(named.name)
     if ctx.person.departments:
-        names = [d.name for d in ctx.ward.departments if d.code in ctx.person.departments]
+        names = [literal(d.name) for d in ctx.ward.departments if d.code in ctx.person.departments]
         return list(ctx.person.departments), ", ".join(names)
-    return None, ctx.ward.name
+    return None, literal(ctx.ward.name)
 
 
 async def list_tasks(ctx: Ctx, text: str, view: str = "all") -> Reply:
@@ -279,7 +281,7 @@ async def start_close(ctx: Ctx, arg: str) -> Reply:
         return Reply(
             _(
                 "Only members of {units} (or an administrator) can close task #{number}.",
-                units=", ".join(u.name for u in task.units) or "?",
+                units=", ".join(literal(u.name) for u in task.units) or "?",
                 number=number,
             )
         )

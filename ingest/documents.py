@@ -12,6 +12,11 @@ Problems raise `DocumentError(code, name)`; the caller words the message:
 - "unreadable_file": the file is damaged or encrypted
 - "scanned_pdf": a PDF without a text layer (ask for the .docx)
 - "empty_document": no text at all
+- "unpacked_too_large": a .docx (a zip) that unpacks to more than `max_unpacked` bytes (a zip
+  bomb, or a document far larger than any directive); `DocumentError.limit` holds the limit
+
+Plain text is decoded strictly (UTF-16 with a BOM, UTF-8, then the Vietnamese Windows code page
+only when the result looks like text); bytes that are not text are "unreadable_file".
 """
 
 from __future__ import annotations
@@ -24,7 +29,15 @@ from typing import Any
 
 from ingest.textnorm import nfc
 
-ERROR_CODES = ("unsupported_file", "unreadable_file", "scanned_pdf", "empty_document")
+ERROR_CODES = (
+    "unsupported_file",
+    "unreadable_file",
+    "scanned_pdf",
+    "empty_document",
+    "unpacked_too_large",
+)
+MAX_UNPACKED_BYTES = 50 * 1024 * 1024  # the sum of a zip's members as its directory states
+NOT_TEXT_SHARE = 0.01  # more control or replacement characters than this: not text
 TEXT_SUFFIXES = (".txt", ".md", ".markdown", ".text")
 LAYOUT_MAX_COLUMNS = 2
 LAYOUT_MAX_ROWS = 3
@@ -35,10 +48,14 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .doc, .xls (old Office)
 class DocumentError(Exception):
     """A document that gives no text; `code` is one of ERROR_CODES."""
 
-    def __init__(self, code: str, name: str) -> None:
+    def __init__(self, code: str, name: str, limit: int | None = None) -> None:
         super().__init__(f"{code}: {name}")
         self.code = code
         self.name = name
+        self.limit = limit
+
+    def __reduce__(self) -> tuple[type[DocumentError], tuple[str, str, int | None]]:
+        return (DocumentError, (self.code, self.name, self.limit))  # survives a worker process
 
 
 def _suffix(name: str) -> str:
@@ -46,7 +63,7 @@ def _suffix(name: str) -> str:
     return m.group(1).lower() if m else ""
 
 
-def extract_text(name: str, data: bytes) -> str:
+def extract_text(name: str, data: bytes, *, max_unpacked: int = MAX_UNPACKED_BYTES) -> str:
     """The document's text; raises DocumentError."""
     suffix = _suffix(name)
     if data.startswith(b"%PDF"):
@@ -66,6 +83,7 @@ def extract_text(name: str, data: bytes) -> str:
     if kind == "pdf":
         text = _pdf_text(name, data)
     elif kind == "docx":
+        check_unpacked_size(name, data, max_unpacked)
         text = _docx_text(name, data)
     else:
         text = _plain_text(name, data)
@@ -80,21 +98,65 @@ def extract_text(name: str, data: bytes) -> str:
 
 
 def _plain_text(name: str, data: bytes) -> str:
+    text = decode_plain(data)
+    if text is None:
+        raise DocumentError("unreadable_file", name)
+    return text
+
+
+def decode_plain(data: bytes) -> str | None:
+    """The text of a plain-text file, or None when the bytes are not text: UTF-16 with a BOM,
+    else no NUL byte and UTF-8 (with or without BOM), else the Vietnamese Windows code page
+    (cp1258); in every case refused when control or replacement characters are more than
+    NOT_TEXT_SHARE of it."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError as exc:
-            raise DocumentError("unreadable_file", name) from exc
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            return None
+        return text if looks_like_text(text) else None
+    if b"\x00" in data:
+        return None  # binary, or UTF-16 without a BOM
+    for encoding in ("utf-8-sig", "cp1258"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return text if looks_like_text(text) else None
+    return None
+
+
+_NOT_TEXT_RE = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd\ue000-\uf8ff]")
+
+
+def looks_like_text(text: str) -> bool:
+    """Few control, replacement or private-use characters: what a person wrote."""
+    if not text:
+        return True
+    bad = sum(1 for _ in _NOT_TEXT_RE.finditer(text))
+    return bad <= len(text) * NOT_TEXT_SHARE
+
+
+# --- zip containers (.docx, .xlsx) -------------------------------------------------------------
+
+
+def unpacked_size(data: bytes) -> int | None:
+    """The sum of a zip's member sizes as its directory states (the reader never unpacks more
+    than that), or None when it is not a readable zip."""
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    if data.count(b"\x00") > len(data) // 10:
-        raise DocumentError("unreadable_file", name)  # binary, not text
-    try:
-        return data.decode("cp1258")  # Vietnamese Windows code page
-    except UnicodeDecodeError:
-        return data.decode("utf-8", errors="replace")
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+        return None
+
+
+def check_unpacked_size(name: str, data: bytes, limit: int) -> None:
+    """Refuses a zip that unpacks to more than `limit` bytes, before anything is unpacked."""
+    size = unpacked_size(data)
+    if size is None:
+        raise DocumentError("unreadable_file", name)
+    if size > limit:
+        raise DocumentError("unpacked_too_large", name, limit=limit)
 
 
 # --- PDF ---------------------------------------------------------------------------------------

@@ -6,7 +6,10 @@ total, rank, rank_of, the group codes, `<code>_rank`), the portal's field names 
 TTTT, CLGQ, MDHL, MDSH, TONG_SCORE; mapped through index_groups.PORTAL_FIELDS, the one place
 that guesses TTTT/CLGQ) and Vietnamese headers ("Tổng điểm", "Xếp hạng", "Ngày", group names).
 
-Problems use the codes of ingest.score_text.PROBLEM_CODES (re-exported here).
+Problems use the codes of ingest.score_text.PROBLEM_CODES (re-exported here). A file with more
+snapshots than a ward could have (`max_rows`) is refused with its count ("too_many_rows")
+before its rows are read; an .xlsx that unpacks to more than `max_unpacked` bytes is refused
+before it is opened ("unpacked_too_large").
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any
 
 import openpyxl
 
+from ingest.documents import MAX_UNPACKED_BYTES, decode_plain, unpacked_size
 from ingest.index_groups import BY_CODE, GROUP_CODES, GROUPS, PORTAL_FIELDS
 from ingest.score_text import (
     NAME_FILLERS,
@@ -94,28 +98,49 @@ RANK_SUFFIXES = ("rank", "xep hang", "hang", "thu hang")  # "<group> rank", "x�
 _SCALARS = ("as_of", "period", "total", "rank", "rank_of")
 
 
-def read_score_file(name: str, data: bytes, *, today: date) -> list[SnapshotDraft]:
+MAX_ROWS = 5000  # snapshots in one file: more than a ward could ever have
+
+
+def read_score_file(
+    name: str,
+    data: bytes,
+    *,
+    today: date,
+    max_rows: int = MAX_ROWS,
+    max_unpacked: int = MAX_UNPACKED_BYTES,
+) -> list[SnapshotDraft]:
     """Snapshot drafts from an uploaded file; ScoreReadError with every problem found."""
     ext = PurePath(name).suffix.lower()
     if ext in TEXT_EXTENSIONS:
         text = decode_text(data)
         if text is None:
             raise ScoreReadError([Problem("unreadable_file", {"name": name})])
-        return read_score_text(text, today=today)
+        drafts = read_score_text(text, today=today)
+        _check_rows(len(drafts), max_rows)
+        return drafts
     if ext in CSV_EXTENSIONS:
         text = decode_text(data)
         rows = _csv_rows(text) if text is not None else None
         source = "csv"
     elif ext in XLSX_EXTENSIONS:
-        rows = _xlsx_rows(data)
+        size = unpacked_size(data)
+        if size is None:
+            raise ScoreReadError([Problem("unreadable_file", {"name": name})])
+        if size > max_unpacked:
+            raise ScoreReadError(
+                [Problem("unpacked_too_large", {"name": name, "limit_mb": max_unpacked // 2**20})]
+            )
+        rows = _xlsx_rows(data, max_rows)
         source = "xlsx"
     else:
         raise ScoreReadError([Problem("unsupported_file", {"name": name})])
     if rows is None:
         raise ScoreReadError([Problem("unreadable_file", {"name": name})])
+    filled = sum(1 for _n, row in rows if any(_present(c) for c in row))
+    _check_rows(filled - 1, max_rows)  # the header row is not a snapshot
     drafts, problems = _read_table(rows, source=source, today=today)
     for draft in drafts:
-        problems.extend(validate(draft))
+        problems.extend(validate(draft, today=today))
     if not drafts and not problems:
         problems.append(Problem("no_scores_found"))
     if problems:
@@ -123,25 +148,18 @@ def read_score_file(name: str, data: bytes, *, today: date) -> list[SnapshotDraf
     return drafts
 
 
+def _check_rows(count: int, max_rows: int) -> None:
+    if count > max_rows:
+        raise ScoreReadError([Problem("too_many_rows", {"rows": count, "max": max_rows})])
+
+
 # --- decoding --------------------------------------------------------------------------------
 
 
 def decode_text(data: bytes) -> str | None:
-    """Text of an uploaded file: UTF-8 (with or without BOM), UTF-16 with BOM, then the
-    Windows Vietnamese code page (cp1258), then Latin-1. None for binary data."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            return None
-    if b"\x00" in data:
-        return None  # binary, or UTF-16 without a BOM
-    for encoding in ("utf-8-sig", "cp1258"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1")
+    """Text of an uploaded file: UTF-16 with BOM, UTF-8 (with or without BOM), then the
+    Windows Vietnamese code page (cp1258). None for bytes that are not text."""
+    return decode_plain(data)
 
 
 # --- rows ------------------------------------------------------------------------------------
@@ -160,7 +178,9 @@ def _csv_rows(text: str) -> list[tuple[int, list[Cell]]] | None:
         return None
 
 
-def _xlsx_rows(data: bytes) -> list[tuple[int, list[Cell]]] | None:
+def _xlsx_rows(data: bytes, max_rows: int = MAX_ROWS) -> list[tuple[int, list[Cell]]] | None:
+    """Rows of the first sheet with a known header; a sheet far longer than max_rows keeps
+    only its first rows' values and empty rows for the rest (enough to count them)."""
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # corrupt zip, not a workbook, bad XML: all mean unreadable
@@ -168,10 +188,13 @@ def _xlsx_rows(data: bytes) -> list[tuple[int, list[Cell]]] | None:
     try:
         sheets: list[list[tuple[int, list[Cell]]]] = []
         for ws in wb.worksheets:
-            rows = [
-                (i, list(row))
-                for i, row in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1)
-            ]
+            rows: list[tuple[int, list[Cell]]] = []
+            keep = max_rows + 20  # the header may follow a few title rows
+            filled = 0
+            for i, row in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1):
+                if any(_present(c) for c in row):
+                    filled += 1
+                    rows.append((i, list(row) if filled <= keep else ["x"]))
             sheets.append(rows)
     except Exception:
         return None

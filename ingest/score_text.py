@@ -26,7 +26,7 @@ produced here: problems carry a code and plain params (PROBLEM_CODES).
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -296,6 +296,10 @@ PROBLEM_CODES: dict[str, str] = {
     "unreadable_file": "name (file name): the file is corrupt or cannot be decoded",
     "missing_column": "column (canonical column name: period, cong_khai, ...)",
     "bad_value": "row (1-based row number in the file), column (header as written), value",
+    "period_out_of_range": "period (period label), first, last (the years allowed)",
+    "date_out_of_range": "date (dd/mm/yyyy, the as-of date), first, last (the years allowed)",
+    "too_many_rows": "rows (snapshots in the file), max (the setting max_import_rows)",
+    "unpacked_too_large": "name (file name), limit_mb (megabytes): a zip that unpacks to too much",
 }
 
 TOTAL_TOLERANCE = Decimal("0.02")
@@ -313,9 +317,14 @@ def _alt(words: tuple[str, ...] | list[str]) -> str:
     return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in ordered)
 
 
+@lru_cache(maxsize=64)
+def _longest_first(words: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(sorted(words, key=len, reverse=True))
+
+
 def _ends_with(text: str, words: tuple[str, ...]) -> str | None:
     """The longest of `words` that `text` ends with, on a word boundary."""
-    for w in sorted(words, key=len, reverse=True):
+    for w in _longest_first(words):
         if text.endswith(w) and (len(text) == len(w) or not text[-len(w) - 1].isalnum()):
             return w
     return None
@@ -326,9 +335,13 @@ def _has_words(norm: str, words: tuple[str, ...]) -> bool:
     return any(f" {w} " in padded for w in words)
 
 
+_NON_ALNUM_RE = re.compile(r"[^a-z0-9]+")
+
+
 def _name_norm(text: str) -> str:
     """Folded, every run of non-alphanumerics a single space ("công khai, minh bạch")."""
-    return re.sub(r"[^a-z0-9]+", " ", fold(text)).strip()
+    folded = text.lower() if text.isascii() else fold(text)  # the flow is folded already
+    return _NON_ALNUM_RE.sub(" ", folded).strip()
 
 
 def dec_str(value: Decimal) -> str:
@@ -774,13 +787,18 @@ def _find_dates(doc: _Doc) -> list[tuple[int, int, date | None, bool]]:
 _SENTENCE_END_RE = re.compile(r"[;:!?]|\.(?:\s|$)", _F)
 
 
+SENTENCE_WINDOW = 400  # characters looked at on each side: a text with no stops stays linear
+
+
 def _sentence(text: str, start: int, end: int) -> str:
-    """The sentence (between . ; : ! ?) around text[start:end]."""
-    left = 0
-    for m in _SENTENCE_END_RE.finditer(text, 0, start):
+    """The sentence (between . ; : ! ?) around text[start:end], at most SENTENCE_WINDOW
+    characters on each side."""
+    left = max(0, start - SENTENCE_WINDOW)
+    for m in _SENTENCE_END_RE.finditer(text, left, start):
         left = m.end()
-    right_m = _SENTENCE_END_RE.search(text, end)
-    return text[left : right_m.start() if right_m else len(text)]
+    stop = min(len(text), end + SENTENCE_WINDOW)
+    right_m = _SENTENCE_END_RE.search(text, end, stop)
+    return text[left : right_m.start() if right_m else stop]
 
 
 def _find_periods(doc: _Doc) -> list[_Label]:
@@ -900,12 +918,15 @@ def _find_counts(doc: _Doc) -> tuple[int | None, bool]:
 
 # --- table rows ------------------------------------------------------------------------------
 
+# Linear in the line: the lead is possessive and the name is one lazy run that cannot pass a
+# digit (two lazy runs around "[a-z]" backtracked quadratically on long lines of words).
 _ROW_RE = re.compile(
-    r"^[\s\-+*.]*(?:(?:[0-9]{1,2}|[ivx]{1,4})[.)]?\s+)?"
-    r"([^0-9:;/%=]*?[a-z][^0-9:;/%=]*?)\s+"
+    r"^[\s\-+*.]*+(?:(?:[0-9]{1,2}|[ivx]{1,4})[.)]?\s+)?"
+    r"((?=[^0-9:;/%=]*?[a-z])[^0-9:;/%=]*?)\s+(?=[0-9])"
     r"((?:[0-9]{1,3}(?:[.,][0-9]{1,3})?%?(?:\s*/\s*[0-9]{1,4})?\s*){2,5})$",
     _F,
 )
+ROW_MAX_CHARS = 300  # a table row (a name of a few words and 2-5 numbers) is never longer
 _ROW_TOKEN_RE = re.compile(r"[0-9]{1,3}(?:[.,][0-9]{1,3})?%?(?:\s*/\s*[0-9]{1,4})?", _F)
 
 
@@ -962,6 +983,11 @@ def _read_rows(doc: _Doc) -> list[_Row]:
     rows: list[_Row] = []
     offset = 0
     lines = doc.raw.splitlines(keepends=True)
+    next_filled: list[int] = [len(lines)] * (len(lines) + 1)  # first non-blank line after i
+    for i in range(len(lines) - 1, -1, -1):
+        next_filled[i] = (
+            i + 1 if i + 1 < len(lines) and lines[i + 1].strip() else next_filled[i + 1]
+        )
     non_blank_no = 0
     for idx, line in enumerate(lines):
         start = offset
@@ -971,10 +997,12 @@ def _read_rows(doc: _Doc) -> list[_Row]:
         if not folded:
             continue
         non_blank_no += 1
+        if len(folded) > ROW_MAX_CHARS or (not folded[-1].isdigit() and folded[-1] != "%"):
+            continue
         m = _ROW_RE.match(folded)
         if m is None:
             continue
-        nxt = next((ln for ln in lines[idx + 1 :] if ln.strip()), "")
+        nxt = lines[next_filled[idx]] if next_filled[idx] < len(lines) else ""
         if re.match(r"^\s*(?:/|" + _alt(POINT_WORDS) + r"(?![a-z]))", fold(nxt), _F):
             continue  # a wrapped "name: x" whose "/y điểm" is on the next line
         parsed = _row_numbers(m[2])
@@ -1123,6 +1151,15 @@ def _classify_name(head: _Head, bare: bool) -> tuple[str, str | None]:
     return "none", None
 
 
+def _minus_before(text: str, pos: int) -> bool:
+    """A minus sign stuck to the number at pos ("-19,78", "−19,78"; folding turns every dash
+    into "-"), not a range ("18-20") or a bullet ("- 19")."""
+    return pos > 0 and text[pos - 1] == "-" and (pos < 2 or not text[pos - 2].isalnum())
+
+
+HEAD_WINDOW = 400  # characters before a number that can name it (a clause, not a page)
+
+
 def _read_flow(doc: _Doc) -> tuple[list[_Item], list[Problem]]:
     text = doc.masked_text()
     items: list[_Item] = []
@@ -1133,7 +1170,7 @@ def _read_flow(doc: _Doc) -> tuple[list[_Item], list[Problem]]:
         after = text[m.end() : m.end() + 40]
         if after.lstrip().startswith("%"):
             continue  # a rate, part of the next name's clause ("tỷ lệ 100% (18/18 điểm)")
-        head_start, prev_end = prev_end, m.end()
+        head_start, prev_end = max(prev_end, m.start() - HEAD_WINDOW), m.end()
         if not point and _UNIT_AFTER_RE.match(after):
             continue
         if _NOT_AFTER_RE.match(after):
@@ -1147,6 +1184,8 @@ def _read_flow(doc: _Doc) -> tuple[list[_Item], list[Problem]]:
         max_score = _to_decimal(max_s) if max_s else None
         if score is None:
             continue
+        if _minus_before(text, m.start()):
+            score = -score  # "-19,78/20": refused by validate, never stored as 19,78
         head = _head(text, head_start, m.start())
         bare = max_s is None and point is None
         if bare and not ((head.colon or head.verb) and _AFTER_OK_RE.match(after)):
@@ -1195,15 +1234,11 @@ def _infer_years(labels: list[_Label], as_of: date | None, today: date) -> None:
             lb.year = known[0] if known else ref.year
 
 
-def _section_of(pos: int, labels: list[_Label]) -> int:
-    """Index into labels of the label that governs a position."""
-    idx = 0
-    for i, lb in enumerate(labels):
-        if lb.pos <= pos:
-            idx = i
-        else:
-            break
-    return idx
+def _section_of(pos: int, labels: list[_Label], starts: list[int] | None = None) -> int:
+    """Index into labels (sorted by pos) of the label that governs a position."""
+    if starts is None:
+        starts = [lb.pos for lb in labels]
+    return max(0, bisect_right(starts, pos) - 1)
 
 
 _CLAUSE_END_RE = re.compile(r";|\.(?:\s|$)", _F)
@@ -1212,20 +1247,31 @@ _CLAUSE_END_RE = re.compile(r";|\.(?:\s|$)", _F)
 def _link_ranks(doc: _Doc, ranks: list[_Item], items: list[_Item]) -> None:
     text = doc.masked_text()
     ordered = sorted(items, key=lambda it: it.pos)
+    # the last item ending at or before a position: items sorted by pos, ends running max
+    by_end = sorted(range(len(ordered)), key=lambda i: (ordered[i].end, i))
+    ends = [ordered[i].end for i in by_end]
+    last_upto: list[int] = []  # last_upto[k-1]: the highest index among by_end[:k]
+    for i in by_end:
+        last_upto.append(max(i, last_upto[-1]) if last_upto else i)
+    totals = [it for it in ordered if it.kind == "total"]
+    total_starts = [it.pos for it in totals]
     for r in ranks:
         if r.link is not None:
             continue
-        prev = [it for it in ordered if it.end <= r.pos]
-        if prev:
-            near = prev[-1]
+        k = bisect_right(ends, r.pos)
+        if k:
+            # of the items ending by r.pos, the last one in `ordered` order
+            near = ordered[last_upto[k - 1]]
             between = text[near.end : r.pos]
             if r.pos - near.end <= 80 and not _CLAUSE_END_RE.search(between):
                 r.link = near
                 continue
         # "xếp hạng 80/114 với tổng điểm 94,72": a total just after, in the same clause.
-        nxt = [it for it in ordered if it.pos >= r.end and it.kind == "total"]
-        if nxt and nxt[0].pos - r.end <= 80 and not _CLAUSE_END_RE.search(text[r.end : nxt[0].pos]):
-            r.link = nxt[0]
+        j = bisect_left(total_starts, r.end)
+        if j < len(totals):
+            nxt = totals[j]
+            if nxt.pos - r.end <= 80 and not _CLAUSE_END_RE.search(text[r.end : nxt.pos]):
+                r.link = nxt
 
 
 def _add_group(section: _Section, item: _Item) -> None:
@@ -1241,15 +1287,49 @@ def _close(a: Decimal, b: Decimal) -> bool:
     return abs(a - b) <= TOTAL_TOLERANCE
 
 
-def _home_of_total(t: _Item, sec: _Section, with_groups: list[_Section]) -> _Section | None:
+class _SumIndex:
+    """Sections with groups by their filled sum in cents, so that finding the periods whose
+    sum matches a total does not look at every period (a text may hold thousands)."""
+
+    def __init__(self, sections: list[_Section]) -> None:
+        self.sums = {id(s): s.filled_sum() for s in sections}
+        self.buckets: dict[int, list[_Section]] = {}
+        for s in sections:
+            self.buckets.setdefault(self._cents(self.sums[id(s)]), []).append(s)
+
+    @staticmethod
+    def _cents(value: Decimal) -> int:
+        return int((value * 100).to_integral_value())
+
+    def matches(self, section: _Section, total: Decimal) -> bool:
+        value = self.sums.get(id(section))
+        return value is not None and _close(value, total)
+
+    def first_match(self, total: Decimal) -> _Section | None:
+        """The first period (in order of mention) whose filled sum matches the total."""
+        k = self._cents(total)
+        spread = int(TOTAL_TOLERANCE * 100) + 1
+        best: _Section | None = None
+        for c in range(k - spread, k + spread + 1):
+            for s in self.buckets.get(c, ()):  # each bucket is in order of mention
+                if _close(self.sums[id(s)], total):
+                    if best is None or s.order < best.order:
+                        best = s
+                    break
+        return best
+
+
+def _home_of_total(
+    t: _Item, sec: _Section, with_groups: list[_Section], index: _SumIndex
+) -> _Section | None:
     """The section a stated total belongs to; None when no period's groups match it."""
     if not with_groups or (sec.groups and len(with_groups) == 1):
         return sec
-    matches = [s for s in with_groups if _close(s.filled_sum(), t.score)]
-    if sec in matches:
+    if index.matches(sec, t.score):
         return sec
-    if matches:
-        return matches[0]
+    first = index.first_match(t.score)
+    if first is not None:
+        return first
     if len(with_groups) == 1:
         return with_groups[0]
     return None
@@ -1269,13 +1349,14 @@ def read_score_text(text: str, *, today: date) -> list[SnapshotDraft]:
     flow_items, problems = _read_flow(doc)
 
     items = [*flow_items]
-    known_rows = [r for r in rows if r.item is not None]
+    known_lines = {r.line_no for r in rows if r.item is not None}
     for row in rows:
         if row.item is not None:
             items.append(row.item)
         if row.rank_item is not None:
             ranks.append(row.rank_item)
-        if row.unknown is not None and any(abs(k.line_no - row.line_no) <= 2 for k in known_rows):
+        near_known = any(row.line_no + d in known_lines for d in range(-2, 3))
+        if row.unknown is not None and near_known:
             problems.append(Problem("unknown_group", {"name": row.unknown}))
     _link_ranks(doc, ranks, items)
 
@@ -1292,8 +1373,10 @@ def read_score_text(text: str, *, today: date) -> list[SnapshotDraft]:
         if key not in sections:
             sections[key] = _Section(key, len(sections))
 
+    starts = [lb.pos for lb in labels]
+
     def section_at(pos: int) -> _Section:
-        return sections[label_keys[_section_of(pos, labels)]]
+        return sections[label_keys[_section_of(pos, labels, starts)]]
 
     for it in sorted(items, key=lambda it: it.pos):
         sec = section_at(it.pos)
@@ -1320,10 +1403,11 @@ def read_score_text(text: str, *, today: date) -> list[SnapshotDraft]:
 
     # Totals: where they stand in a one-period text; by matching sum in a text with several.
     with_groups = [s for s in sections.values() if s.groups]
+    sum_index = _SumIndex(with_groups)  # filling groups at max below keeps each filled sum
     total_home: dict[int, _Section] = {}
     for sec in list(sections.values()):
         for t in sec.totals:
-            home = _home_of_total(t, sec, with_groups)
+            home = _home_of_total(t, sec, with_groups, sum_index)
             if home is None:
                 where = sec if sec.groups else with_groups[0]
                 problems.append(
@@ -1386,7 +1470,7 @@ def read_score_text(text: str, *, today: date) -> list[SnapshotDraft]:
             )
         )
     for d in drafts:
-        problems.extend(validate(d))
+        problems.extend(validate(d, today=today))
     if not drafts and not problems:
         problems.append(Problem("no_scores_found"))
     if problems:
@@ -1410,10 +1494,27 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
 # =============================================================================================
 
 
-def validate(draft: SnapshotDraft) -> list[Problem]:
-    """Why a draft cannot be stored (empty when it can)."""
+FIRST_YEAR = 2022  # the index has figures from 2022 on
+
+
+def validate(draft: SnapshotDraft, today: date | None = None) -> list[Problem]:
+    """Why a draft cannot be stored (empty when it can). With `today`, a period or as-of date
+    before FIRST_YEAR or after next year is a problem too."""
     problems: list[Problem] = []
     label = period_label(draft)
+    if today is not None:
+        last = today.year + 1
+        if not FIRST_YEAR <= draft.year <= last:
+            problems.append(
+                Problem("period_out_of_range", {"period": label, "first": FIRST_YEAR, "last": last})
+            )
+        if draft.as_of is not None and not FIRST_YEAR <= draft.as_of.year <= last:
+            problems.append(
+                Problem(
+                    "date_out_of_range",
+                    {"date": draft.as_of.strftime("%d/%m/%Y"), "first": FIRST_YEAR, "last": last},
+                )
+            )
     for code, g in draft.groups.items():
         table = BY_CODE.get(code)
         if table is None:

@@ -130,10 +130,55 @@ def _text(value: Any) -> str | None:
     return None
 
 
+MAX_NESTING = 16  # brackets inside brackets: a ward.toml needs 2 ("aliases = [...]" in [[...]])
+
+
+def _too_deep_line(text: str) -> int | None:
+    """The line where arrays or inline tables nest deeper than MAX_NESTING, skipping strings
+    and comments; found before parsing, because the parser recurses once per level."""
+    depth = 0
+    quote = ""
+    for number, line in enumerate(text.splitlines(), start=1):
+        i = 0
+        while i < len(line):
+            ch = line[i]
+            if quote:
+                if line.startswith(quote, i):
+                    i += len(quote)
+                    quote = ""
+                    continue
+                if ch == "\\" and quote in ('"', '"""'):
+                    i += 2
+                    continue
+            elif ch == "#":
+                break
+            elif ch in "\"'":
+                quote = ch * 3 if line.startswith(ch * 3, i) else ch
+                i += len(quote)
+                continue
+            elif ch in "[{":
+                depth += 1
+                if depth > MAX_NESTING:
+                    return number
+            elif ch in "]}":
+                depth = max(0, depth - 1)
+            i += 1
+        if quote in ('"', "'"):
+            quote = ""  # a one-line string never spans lines (the parser will say so)
+    return None
+
+
 def load_ward_config(text: str) -> WardConfig:
     """Parse and check; raises WardConfigError listing every problem with its line."""
+    deep = _too_deep_line(text)
+    if deep is not None:
+        raise WardConfigError([ConfigProblem(deep, Problem("too_deep", {"max": MAX_NESTING}))])
     try:
         data = tomllib.loads(text)
+    except RecursionError:
+        raise WardConfigError(
+            [ConfigProblem(None, Problem("too_deep", {"max": MAX_NESTING}))]
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+)", str(exc))
         line = int(match.group(1)) if match else None

@@ -41,6 +41,9 @@ class BroadcastRec:
     failures: tuple[tuple[str, str, str], ...] = ()
     partials: tuple[tuple[str, str], ...] = ()  # (chat, channel) that got it without the file
     outside_hours: bool = False  # confirmed for a time outside the ward's sending hours
+    # sends whose outcome was unknown (answer lost, sender died) and were tried again: each
+    # of these messages may have reached its chat twice
+    unsure: int = 0
 
     def count(self, *statuses: str) -> int:
         return sum(self.counts.get(status, 0) for status in statuses)
@@ -148,6 +151,11 @@ class BroadcastStore:
                     )
                 ).all()
             )
+            unsure = await s.scalar(
+                select(func.coalesce(func.sum(m.Outbox.unsure_sends), 0)).where(
+                    m.Outbox.key.startswith(key_prefix(broadcast_id))
+                )
+            )
             rows = (
                 await s.execute(
                     select(m.Outbox.channel, m.Outbox.chat_id, m.Outbox.status, m.Outbox.reason)
@@ -186,6 +194,7 @@ class BroadcastStore:
                 failures,
                 partials,
                 bool(row.outside_hours),
+                int(unsure or 0),
             )
 
     async def recent(self, ward_id: int | None, limit: int = 10) -> list[BroadcastRec]:

@@ -11,6 +11,7 @@ here, and tests compare keys through these functions, never by splitting strings
 - broadcast: ``broadcast:{broadcast}:{channel}:{chat}``; its report ``report:broadcast:{id}``
 - blocked-chat alert to the admins:
   ``chat-inactive:{channel}:{chat}:{since}:{admin channel}:{admin chat}``
+- undeliverable notice or reminder, to the admins: ``gave-up:{admin channel}:{admin chat}:{key}``
 """
 
 from __future__ import annotations
@@ -102,7 +103,18 @@ def chat_inactive_key(
     return f"chat-inactive:{channel}:{chat_id}:{since}:{admin_channel}:{admin_chat}"
 
 
+def gave_up_key(key: str, admin_channel: str, admin_chat: str) -> str:
+    """The admins' alert that the message with outbox key `key` was given up (once each)."""
+    return f"{GAVE_UP}{SEP}{admin_channel}{SEP}{admin_chat}{SEP}{key}"[:255]
+
+
+GAVE_UP = "gave-up"
+ALERT_PREFIXES = ("chat-inactive:", f"{GAVE_UP}:", "report:")  # messages about messages
+
+
 __all__ = [
+    "ALERT_PREFIXES",
+    "GAVE_UP",
     "ReminderKey",
     "addressed",
     "broadcast_key",
@@ -112,6 +124,7 @@ __all__ = [
     "deadline_change_key",
     "directive_notice_key",
     "due_key",
+    "gave_up_key",
     "occurrence_prefix",
     "parse_task_key",
     "reminder_key",

@@ -11,11 +11,13 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
     Numeric,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -104,7 +106,7 @@ class PersonDepartment(Base):
         ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
     )
     department_id: Mapped[int] = mapped_column(
-        ForeignKey("departments.id", ondelete="CASCADE"), primary_key=True
+        ForeignKey("departments.id", ondelete="CASCADE"), primary_key=True, index=True
     )
 
 
@@ -351,6 +353,9 @@ class Outbox(Base):
     # why it failed or went without its attachment, as a code people read translated
     # (removed, blocked, not_found, too_long, rejected, no_channel, gave_up, error, attachment)
     reason: Mapped[str | None] = mapped_column(String(16))
+    # sends of this row whose outcome was unknown (the answer was lost, or the sender died
+    # while sending) and that were tried again: each may have reached the chat twice
+    unsure_sends: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 __all__ = [
@@ -388,3 +393,17 @@ class HostedFile(Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class MissedReply(Base):
+    """A reply that could not be sent after its change was stored (Telegram or Zalo kept
+    failing): the next reply to that person starts by saying what they missed."""
+
+    __tablename__ = "missed_replies"
+    __table_args__ = (Index("ix_missed_replies_channel", "channel", "chat_id", "user_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -7,8 +7,11 @@ Right before a row is handed to a channel, `start` turns it from "pending" to "s
 finds it cancelled or skipped meanwhile): whatever is still "pending" was not handed over.
 
 Statuses: pending, sending, sent, partial (sent without its attachment), failed, cancelled,
-skipped. `reason` says why a row failed or went without its attachment (a code that people
-read translated); `last_error` keeps the platform's words for admins and logs.
+skipped. `unsure_sends` counts the sends of a row whose outcome was unknown (the platform's
+answer was lost, or the sender died while sending: a row found "sending" when its lease ran
+out) and that were tried again: each of those may have reached the chat twice. `reason`
+says why a row failed or went without its attachment (a code that people read translated);
+`last_error` keeps the platform's words for admins and logs.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import case, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -48,6 +51,7 @@ class OutboxRow:
     created_at: datetime
     ward_id: int | None = None
     first_attempt_at: datetime | None = None  # None: this is its first attempt
+    unsure_sends: int = 0  # earlier sends whose outcome was unknown (see the module doc)
 
 
 IN_FLIGHT = ("pending", "sending")  # not settled yet
@@ -155,13 +159,19 @@ class OutboxStore:
             rows = (await s.scalars(query)).all()
             claimed = []
             for row in rows:
+                # left "sending" by a sender that died: that send may have reached the chat
+                unsure = row.unsure_sends + (1 if row.status == "sending" else 0)
                 result = await s.execute(
                     update(m.Outbox)
                     .where(
                         m.Outbox.id == row.id,
                         or_(m.Outbox.claimed_until.is_(None), m.Outbox.claimed_until < now),
                     )
-                    .values(claimed_until=now + lease, attempts=m.Outbox.attempts + 1)
+                    .values(
+                        claimed_until=now + lease,
+                        attempts=m.Outbox.attempts + 1,
+                        unsure_sends=unsure,
+                    )
                     # `row` keeps the count it was read with (+1 below, once)
                     .execution_options(synchronize_session=False)
                 )
@@ -178,6 +188,7 @@ class OutboxStore:
                             row.created_at,
                             row.ward_id,
                             row.first_attempt_at,
+                            unsure,
                         )
                     )
             return claimed
@@ -191,7 +202,10 @@ class OutboxStore:
                 .where(m.Outbox.id == row_id, m.Outbox.status.in_(IN_FLIGHT))
                 .values(
                     status="sending",
-                    first_attempt_at=func.coalesce(m.Outbox.first_attempt_at, at),
+                    # typed, so that `at` is stored in UTC like every other datetime
+                    first_attempt_at=func.coalesce(
+                        m.Outbox.first_attempt_at, literal(at, m.Outbox.first_attempt_at.type)
+                    ),
                 )
             )
             return bool(getattr(result, "rowcount", 0))
@@ -260,18 +274,29 @@ class OutboxStore:
                 )
             )
 
-    async def retry(self, row_id: int, not_before: datetime, error: str) -> None:
+    async def retry(
+        self,
+        row_id: int,
+        not_before: datetime,
+        error: str,
+        unsure: bool = False,
+        payload: dict[str, Any] | None = None,
+    ) -> None:
+        """Tries the row again from `not_before`. `unsure`: the send that failed may have
+        reached the chat (counted); `payload`: the row's payload with the progress made (the
+        parts of a long message already delivered)."""
+        values: dict[str, Any] = {
+            "not_before": not_before,
+            "claimed_until": None,
+            "last_error": error[:500],
+            "status": _back_to_pending(),
+        }
+        if unsure:
+            values["unsure_sends"] = m.Outbox.unsure_sends + 1
+        if payload is not None:
+            values["payload"] = payload
         async with self.sessions.begin() as s:
-            await s.execute(
-                update(m.Outbox)
-                .where(m.Outbox.id == row_id)
-                .values(
-                    not_before=not_before,
-                    claimed_until=None,
-                    last_error=error[:500],
-                    status=_back_to_pending(),
-                )
-            )
+            await s.execute(update(m.Outbox).where(m.Outbox.id == row_id).values(**values))
 
     async def give_up(self, row_id: int, error: str, reason: str = "error") -> None:
         """The row will not be sent: `reason` is the code people read (translated), `error`

@@ -379,52 +379,68 @@ class Repo:
 
         Returns the snapshot and whether it replaced an earlier one.
         """
+        return (await self.save_snapshots(ward_id, [draft], by, at))[0]
+
+    async def save_snapshots(
+        self, ward_id: int, drafts: list[SnapshotDraft], by: str, at: datetime
+    ) -> list[tuple[SnapshotRec, bool]]:
+        """Stores checked drafts in one transaction (a file's figures are all stored or none
+        are); each replaces an earlier one of the same ward, period and as-of date. A draft
+        repeated in the list replaces its earlier copy. Returns (snapshot, replaced) each."""
+        saved: list[tuple[SnapshotRec, bool]] = []
+        async with self.sessions.begin() as s:
+            for draft in drafts:
+                saved.append(await self._save_snapshot(s, ward_id, draft, by, at))
+        self._cache.clear()
+        return saved
+
+    @staticmethod
+    async def _save_snapshot(
+        s: AsyncSession, ward_id: int, draft: SnapshotDraft, by: str, at: datetime
+    ) -> tuple[SnapshotRec, bool]:
         assert draft.as_of is not None and draft.total is not None
         period = draft.period or 0
-        async with self.sessions.begin() as s:
-            old = await s.scalar(
-                select(m.Snapshot).where(
-                    m.Snapshot.ward_id == ward_id,
-                    m.Snapshot.period_kind == draft.period_kind,
-                    m.Snapshot.year == draft.year,
-                    m.Snapshot.period == period,
-                    m.Snapshot.as_of == draft.as_of,
-                )
+        old = await s.scalar(
+            select(m.Snapshot).where(
+                m.Snapshot.ward_id == ward_id,
+                m.Snapshot.period_kind == draft.period_kind,
+                m.Snapshot.year == draft.year,
+                m.Snapshot.period == period,
+                m.Snapshot.as_of == draft.as_of,
             )
-            replaced = old is not None
-            if old is not None:
-                await s.delete(old)
-                await s.flush()
-            snap = m.Snapshot(
-                ward_id=ward_id,
-                period_kind=draft.period_kind,
-                year=draft.year,
-                period=period,
-                as_of=draft.as_of,
-                total=draft.total,
-                rank=draft.rank,
-                rank_of=draft.rank_of,
-                source=draft.source,
-                created_at=at,
-                created_by=by,
-                groups=[
-                    m.SnapshotGroup(
-                        code=code,
-                        position=GROUP_CODES.index(code),
-                        score=g.score,
-                        max_score=g.max_score,
-                        rank=g.rank,
-                    )
-                    for code, g in draft.groups.items()
-                    if code in BY_CODE
-                ],
-            )
-            s.add(snap)
+        )
+        replaced = old is not None
+        if old is not None:
+            await s.delete(old)
             await s.flush()
-            await s.refresh(snap, ["groups"])
-            rec = _snapshot_rec(snap)
-        self._cache.clear()
-        return rec, replaced
+        snap = m.Snapshot(
+            ward_id=ward_id,
+            period_kind=draft.period_kind,
+            year=draft.year,
+            period=period,
+            as_of=draft.as_of,
+            total=draft.total,
+            rank=draft.rank,
+            rank_of=draft.rank_of,
+            source=draft.source,
+            created_at=at,
+            created_by=by,
+            groups=[
+                m.SnapshotGroup(
+                    code=code,
+                    position=GROUP_CODES.index(code),
+                    score=g.score,
+                    max_score=g.max_score,
+                    rank=g.rank,
+                )
+                for code, g in draft.groups.items()
+                if code in BY_CODE
+            ],
+        )
+        s.add(snap)
+        await s.flush()
+        await s.refresh(snap, ["groups"])
+        return _snapshot_rec(snap), replaced
 
     async def snapshot_history(
         self, ward_id: int, period_kind: str, limit: int = 13

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
 import logging
 import os
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
 
 os.environ.setdefault("PTB_TIMEDELTA", "1")  # RetryAfter.retry_after as a timedelta
-from typing import Any
+from dataclasses import replace
+from typing import Any, TypeVar
 
+import httpx
 from telegram import (
     BotCommand,
     InlineKeyboardButton,
@@ -22,9 +29,11 @@ from telegram.error import (
     BadRequest,
     ChatMigrated,
     Forbidden,
+    InvalidToken,
     NetworkError,
     RetryAfter,
     TelegramError,
+    TimedOut,
 )
 from telegram.ext import (
     Application,
@@ -38,7 +47,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.ratelimit import BACKGROUND, INTERACTIVE, SlidingWindowLimiter
-from bot.render import split_text, to_html
+from bot.render import split_text, to_html, to_plain
 from handlers.commands import COMMANDS
 from handlers.protocol import ChatKind, Inbound, InboundFile, Reply
 from handlers.router import Router
@@ -49,6 +58,11 @@ CHANNEL = "telegram"
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 MENU_LANGUAGES = ("vi", "en")
+DEFAULT_FLOOD_LIMIT = 30  # Telegram's messages a second over all chats
+
+
+class WebhookRefused(Exception):
+    """Telegram refused to set the webhook (its words: the URL or the secret token)."""
 
 
 def _chat_kind(chat_type: str) -> ChatKind:
@@ -124,6 +138,58 @@ def to_inbound(update: Update, bot_id: int, username: str) -> Inbound | None:
     return Inbound(**base, text=text, file=file, addressed=addressed)
 
 
+MAX_REPLY_WAIT = 30.0  # the longest 429 wait a reply honours before it counts as failed
+REPLY_RETRY_DELAYS = (0.5, 2.0, 5.0)  # an interactive send is tried again after these
+# Telegram: ~1 message/s in a private chat with short bursts, 20 messages a minute in a group;
+# paced a little slower, since Telegram counts a send when it arrives, after our turn
+PRIVATE_PER_SECOND, PRIVATE_BURST = 0.8, 3
+GROUP_PER_WINDOW, GROUP_WINDOW = 20, 62.0
+T = TypeVar("T")
+
+
+class ChatPacer:
+    """Telegram's per-chat limits for interactive replies: a private chat gets a short burst
+    (PRIVATE_BURST) and then about one message a second, a group 20 messages a minute. Each
+    send takes its turn (reserved at once, so concurrent replies to a chat queue up) before it
+    goes; a 429's retry_after holds the chat. Time: `time.monotonic` (real waiting)."""
+
+    def __init__(self, now: Callable[[], float] = time.monotonic) -> None:
+        self.now = now
+        self._tokens: dict[str, tuple[float, float]] = {}  # private chat -> (tokens, at)
+        self._groups: dict[str, deque[float]] = {}  # group -> reserved send times
+        self._held: dict[str, float] = {}  # chat -> no send before this time (a 429)
+
+    def _reserve(self, chat_id: int | str) -> float:
+        """The time this chat's next send may go, reserved for it."""
+        key, now = str(chat_id), self.now()
+        start = max(now, self._held.get(key, 0.0))
+        if key.startswith("-"):  # a group
+            times = self._groups.setdefault(key, deque())
+            while times and times[0] <= now - GROUP_WINDOW:
+                times.popleft()
+            if len(times) >= GROUP_PER_WINDOW:
+                start = max(start, times[-GROUP_PER_WINDOW] + GROUP_WINDOW)
+            times.append(start)
+            return start
+        tokens, since = self._tokens.get(key, (float(PRIVATE_BURST), now))
+        tokens = min(float(PRIVATE_BURST), tokens + (now - since) * PRIVATE_PER_SECOND)
+        tokens -= 1.0  # may go below zero: the debt is the wait
+        if tokens < 0:
+            start = max(start, now + (-tokens) / PRIVATE_PER_SECOND)
+        self._tokens[key] = (tokens, now)
+        return start
+
+    async def turn(self, chat_id: int | str) -> None:
+        wait = self._reserve(chat_id) - self.now()
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    def hold(self, chat_id: int | str, seconds: float) -> None:
+        """Telegram said to wait: no send to this chat for `seconds`."""
+        key = str(chat_id)
+        self._held[key] = max(self._held.get(key, 0.0), self.now() + seconds)
+
+
 class TelegramChannel:
     def __init__(
         self,
@@ -132,12 +198,15 @@ class TelegramChannel:
         api_base_url: str | None = None,
         concurrent_updates: int = 64,
         request: BaseRequest | None = None,
-        flood_limit: int = 30,
+        flood_limit: int = DEFAULT_FLOOD_LIMIT,
     ):
         self.router = router
         # Telegram's ~30 messages/s, shared by every sender (a benchmark with the Bot API
         # answered in-process measures the bot itself with a higher limit)
         self.limiter = SlidingWindowLimiter(limit=flood_limit)
+        # per-chat pacing of replies; not when the flood limit is lifted (a benchmark)
+        self.pacer = ChatPacer() if flood_limit <= DEFAULT_FLOOD_LIMIT else None
+        self.retry_delays: tuple[float, ...] = REPLY_RETRY_DELAYS
         builder: ApplicationBuilder = ApplicationBuilder().token(token)
         if request is not None:  # benchmarks answer the Bot API in-process
             builder = builder.request(request).get_updates_request(request)
@@ -157,6 +226,42 @@ class TelegramChannel:
         )
         app.add_error_handler(self._on_error)
 
+    async def connect(
+        self,
+        stopping: asyncio.Event | None = None,
+        first_delay: float = 1.0,
+        max_delay: float = 60.0,
+    ) -> bool:
+        """Reaches the Bot API (getMe), trying again with back-off while it cannot be reached
+        (each try logged) until it answers or `stopping` is set (then False). A token that
+        Telegram rejects (InvalidToken) or a refused request is raised, not retried."""
+        app = self.application
+        delay, tries = first_delay, 0
+        while True:
+            tries += 1
+            try:
+                await app.initialize()
+                return True
+            except (InvalidToken, BadRequest, Forbidden):
+                raise
+            except (NetworkError, TelegramError) as exc:
+                log.warning(
+                    "telegram: the Bot API cannot be reached (try %d: %s: %s); "
+                    "trying again in %.0fs",
+                    tries,
+                    type(exc).__name__,
+                    exc,
+                    delay,
+                )
+            if stopping is None:
+                await asyncio.sleep(delay)
+            else:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), timeout=delay)
+                if stopping.is_set():
+                    return False
+            delay = min(max_delay, delay * 2)
+
     async def start(
         self,
         poll_interval: float = 0.0,
@@ -164,17 +269,24 @@ class TelegramChannel:
         webhook_url: str | None = None,
         webhook_secret: str | None = None,
     ) -> None:
-        """Connects, sets the command menu and starts long polling, or, with a webhook URL,
-        tells Telegram to post updates there (see `webhook_handler`)."""
+        """Connects (trying again while the Bot API cannot be reached), sets the command menu
+        and starts long polling, or, with a webhook URL, tells Telegram to post updates there
+        (see `webhook_handler`)."""
         app = self.application
-        await app.initialize()
+        await self.connect()
         self.router.bot_username = app.bot.username
-        await set_commands(app)
+        try:
+            await set_commands(app)
+        except (NetworkError, RetryAfter) as exc:  # the menu is a convenience: not worth a stop
+            log.warning("telegram: the command menu was not set (%s)", exc)
         await app.start()
         if webhook_url:
-            await app.bot.set_webhook(
-                webhook_url, secret_token=webhook_secret, allowed_updates=Update.ALL_TYPES
-            )
+            try:
+                await app.bot.set_webhook(
+                    webhook_url, secret_token=webhook_secret, allowed_updates=Update.ALL_TYPES
+                )
+            except BadRequest as exc:
+                raise WebhookRefused(str(exc)) from exc
             log.info("telegram: webhook at %s as @%s", webhook_url, app.bot.username)
             return
         assert app.updater is not None
@@ -264,7 +376,12 @@ class TelegramChannel:
                 if message is not None and chat.type != "private" and query is None
                 else None
             )
-            await self.send(chat.id, replies, reply_to=reply_to)
+            try:
+                await self.send(chat.id, replies, reply_to=reply_to)
+            except TelegramError as exc:
+                # retried already: what the reply said is kept and told with the next one
+                log.warning("telegram: a reply to chat %s was not sent: %s", chat.id, exc)
+                await self.router.reply_failed(inbound, replies)
 
     async def send(
         self,
@@ -274,8 +391,12 @@ class TelegramChannel:
         priority: str = INTERACTIVE,
     ) -> str | None:
         """Sends the replies; returns the channel's id of an attachment uploaded as bytes
-        (so that the next send can use the id). `priority`: see bot/ratelimit.py."""
-        bot = self.application.bot
+        (so that the next send can use the id). `priority`: see bot/ratelimit.py.
+
+        A long text goes part by part, its buttons on the last part. Interactive replies are
+        paced per chat (Telegram's ~1 message/s in a private chat, 20/min in a group) and a
+        part answered 429 or 5xx is sent again (`_call`); background sends (the outbox) raise
+        at once and leave retrying to bot/delivery.py."""
         uploaded = None
         for reply in replies:
             if reply.attachment is not None:
@@ -284,8 +405,9 @@ class TelegramChannel:
                     continue  # the text went as the caption
             if reply.image is not None and not reply.buttons and len(reply.text) <= CAPTION_LIMIT:
                 # the answer and its chart in one message: one message, not two, per question
-                async with self.limiter.place(priority):
-                    await self._send_image(chat_id, reply, caption=reply.text, reply_to=reply_to)
+                await self._send_image(
+                    chat_id, reply, caption=reply.text, reply_to=reply_to, priority=priority
+                )
                 continue
             if reply.text:
                 parts = split_text(reply.text, TEXT_LIMIT)
@@ -298,19 +420,83 @@ class TelegramChannel:
                                 for row in reply.buttons
                             ]
                         )
-                    async with self.limiter.place(priority):
-                        await bot.send_message(
-                            chat_id,
-                            to_html(part),
-                            parse_mode=ParseMode.HTML,
-                            reply_markup=markup,
-                            reply_to_message_id=reply_to if index == 0 else None,
-                            allow_sending_without_reply=True,
-                        )
+                    await self._send_text(
+                        chat_id, part, markup, reply_to if index == 0 else None, priority
+                    )
             if reply.image is not None:
-                async with self.limiter.place(priority):
-                    await self._send_image(chat_id, reply)
+                await self._send_image(chat_id, reply, priority=priority)
         return uploaded
+
+    async def _send_text(
+        self,
+        chat_id: int | str,
+        text: str,
+        markup: InlineKeyboardMarkup | None,
+        reply_to: int | None,
+        priority: str,
+    ) -> None:
+        bot = self.application.bot
+        try:
+            await self._call(
+                chat_id,
+                priority,
+                lambda: bot.send_message(
+                    chat_id,
+                    to_html(text),
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                    reply_to_message_id=reply_to,
+                    allow_sending_without_reply=True,
+                ),
+            )
+        except BadRequest as exc:
+            if "parse entities" not in str(exc).lower():
+                raise
+            # never expected (to_html cannot nest wrongly), but a reply is worth more than
+            # its bold: the same text without markup
+            log.error("telegram refused the HTML of a reply (%s); sending it as plain text", exc)
+            await self._call(
+                chat_id,
+                priority,
+                lambda: bot.send_message(
+                    chat_id,
+                    to_plain(text),
+                    reply_markup=markup,
+                    reply_to_message_id=reply_to,
+                    allow_sending_without_reply=True,
+                ),
+            )
+
+    async def _call(self, chat_id: int | str, priority: str, make: Callable[[], Awaitable[T]]) -> T:
+        """One send: a place in the overall window (bot/ratelimit.py) and, for an interactive
+        reply, its turn in the chat (`ChatPacer`) and a few tries again after a 429 (after
+        the retry_after Telegram asks for) or a network error / 5xx."""
+        interactive = priority == INTERACTIVE
+        tries = 0
+        while True:
+            if interactive and self.pacer is not None:
+                await self.pacer.turn(chat_id)
+            try:
+                async with self.limiter.place(priority):
+                    return await make()
+            except RetryAfter as exc:
+                if not interactive or tries >= len(self.retry_delays):
+                    raise
+                after = exc.retry_after
+                seconds = after.total_seconds() if hasattr(after, "total_seconds") else after
+                wait = min(float(seconds), MAX_REPLY_WAIT)
+                if self.pacer is not None:
+                    self.pacer.hold(chat_id, wait)
+                log.info("telegram: 429 on a reply to %s; sending again in %.0fs", chat_id, wait)
+            except (ChatMigrated, Forbidden, BadRequest, InvalidToken):
+                raise
+            except NetworkError as exc:  # 5xx, timeouts, connection errors
+                if not interactive or tries >= len(self.retry_delays):
+                    raise
+                wait = self.retry_delays[tries]
+                log.info("telegram: a reply to %s failed (%s); again in %.1fs", chat_id, exc, wait)
+            await asyncio.sleep(wait)
+            tries += 1
 
     async def _send_attachment(self, chat_id: int | str, reply: Reply, priority: str) -> str | None:
         attachment = reply.attachment
@@ -321,23 +507,33 @@ class TelegramChannel:
             media: Any = attachment.ref.removeprefix(f"{CHANNEL}:")
         else:
             media = InputFile(attachment.data or b"", filename=attachment.name or "file")
-        async with self.limiter.place(priority):
-            if attachment.kind == "photo":
-                sent = await bot.send_photo(
+        if attachment.kind == "photo":
+            sent = await self._call(
+                chat_id,
+                priority,
+                lambda: bot.send_photo(chat_id, media, caption=caption, parse_mode=ParseMode.HTML),
+            )
+            file_id = sent.photo[-1].file_id if sent.photo else None
+        else:
+            sent = await self._call(
+                chat_id,
+                priority,
+                lambda: bot.send_document(
                     chat_id, media, caption=caption, parse_mode=ParseMode.HTML
-                )
-                file_id = sent.photo[-1].file_id if sent.photo else None
-            else:
-                sent = await bot.send_document(
-                    chat_id, media, caption=caption, parse_mode=ParseMode.HTML
-                )
-                file_id = sent.document.file_id if sent.document else None
+                ),
+            )
+            file_id = sent.document.file_id if sent.document else None
         if isinstance(media, InputFile) and file_id:
             return f"{CHANNEL}:{file_id}"
         return None
 
     async def _send_image(
-        self, chat_id: int | str, reply: Reply, caption: str = "", reply_to: int | None = None
+        self,
+        chat_id: int | str,
+        reply: Reply,
+        caption: str = "",
+        reply_to: int | None = None,
+        priority: str = INTERACTIVE,
     ) -> None:
         image = reply.image
         assert image is not None
@@ -349,27 +545,76 @@ class TelegramChannel:
         file_id = await image.source.channel_id(CHANNEL)
         if file_id is not None:
             try:
-                await bot.send_photo(chat_id, file_id, **extra)
+                await self._call(
+                    chat_id, priority, lambda: bot.send_photo(chat_id, file_id, **extra)
+                )
                 return
             except BadRequest:
                 log.warning("stored photo id rejected; uploading the chart again")
-        sent = await bot.send_photo(chat_id, await image.source.png(), **extra)
+        png = await image.source.png()
+        sent = await self._call(chat_id, priority, lambda: bot.send_photo(chat_id, png, **extra))
         if sent.photo:
             await image.source.remember(CHANNEL, sent.photo[-1].file_id)
 
 
-async def send_proactive(channel: TelegramChannel, chat_id: str, reply: Reply) -> str | None:
-    """The outbox's sender for Telegram: Telegram's errors become what delivery should do."""
-    from bot.delivery import DeliveryError
+# transport errors raised before the request was written: Telegram surely did not get it
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
 
+
+def outcome_unknown(exc: BaseException) -> bool:
+    """Whether a failed call may have reached Telegram and taken effect: a timeout or a dropped
+    connection after the request was written (its answer was lost). Not when the connection
+    was never made (refused, DNS, a pool timeout) nor when Telegram answered (5xx, 429)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, _NOT_SENT):
+            return False
+        if isinstance(seen, httpx.TransportError):  # read/write timeouts and errors, protocol
+            return True
+        seen = seen.__cause__ or seen.__context__
+    if isinstance(exc, TimedOut):  # a timeout whose cause is not known
+        return "Pool timeout" not in str(exc)
+    # PTB wraps a failure of its HTTP layer it does not know as "Unknown error in HTTP ..."
+    return isinstance(exc, NetworkError) and "unknown error in http" in str(exc).lower()
+
+
+def _one_message_parts(reply: Reply) -> list[Reply]:
+    """A text-only reply longer than one message, as one reply per message (the buttons on
+    the last), so that the delivery can record the parts delivered; other replies whole."""
+    if reply.attachment is not None or reply.image is not None or len(reply.text) <= TEXT_LIMIT:
+        return [reply]
+    texts = split_text(reply.text, TEXT_LIMIT)
+    last = len(texts) - 1
+    return [
+        replace(reply, text=text, buttons=reply.buttons if i == last else [])
+        for i, text in enumerate(texts)
+    ]
+
+
+async def send_proactive(channel: TelegramChannel, chat_id: str, reply: Reply) -> str | None:
+    """The outbox's sender for Telegram: Telegram's errors become what delivery should do.
+
+    A long message goes part by part, from the first part an earlier attempt did not deliver
+    (`bot.delivery.delivered_parts`); an error says how many parts are delivered."""
+    from bot.delivery import DeliveryError, delivered_parts
+
+    parts = _one_message_parts(reply)
+    done = min(delivered_parts.get(), len(parts) - 1) if len(parts) > 1 else 0
+    progress = len(parts) > 1
+    uploaded = None
     try:
-        return await channel.send(int(chat_id), [reply], priority=BACKGROUND)
+        for part in parts[done:]:
+            uploaded = await channel.send(int(chat_id), [part], priority=BACKGROUND)
+            done += 1
+        return uploaded
     except ChatMigrated as exc:
         raise DeliveryError("migrated", str(exc), new_chat_id=str(exc.new_chat_id)) from exc
     except RetryAfter as exc:
         after = exc.retry_after
         seconds = after.total_seconds() if hasattr(after, "total_seconds") else float(after)
-        raise DeliveryError("retry", str(exc), retry_after=seconds) from exc
+        raise DeliveryError(
+            "retry", str(exc), retry_after=seconds, parts_sent=done if progress else None
+        ) from exc
     except Forbidden as exc:  # blocked, kicked, or the chat is gone
         raise DeliveryError("blocked", str(exc)) from exc
     except BadRequest as exc:
@@ -377,9 +622,14 @@ async def send_proactive(channel: TelegramChannel, chat_id: str, reply: Reply) -
             raise DeliveryError("blocked", str(exc)) from exc
         raise DeliveryError("rejected", str(exc)) from exc
     except NetworkError as exc:  # timeouts, connection errors, 5xx
-        raise DeliveryError("retry", str(exc)) from exc
+        raise DeliveryError(
+            "retry",
+            str(exc) or type(exc).__name__,
+            outcome_unknown=outcome_unknown(exc),
+            parts_sent=done if progress else None,
+        ) from exc
     except TelegramError as exc:
-        raise DeliveryError("unknown", str(exc)) from exc
+        raise DeliveryError("unknown", str(exc), parts_sent=done if progress else None) from exc
 
 
 async def set_commands(app: Application) -> None:

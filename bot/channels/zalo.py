@@ -322,6 +322,8 @@ class ZaloBotChannel:
                 await self.send(inbound.chat_id, replies, language=language)
             except (ZaloError, ZaloLengthError) as exc:
                 log.error("zalo: reply to %s not sent (%s)", inbound.chat_id, exc)
+                # what it said is kept and told with the next reply to this person
+                await self.router.reply_failed(inbound, replies)
 
     async def _language(self, inbound: Inbound) -> str:
         try:
