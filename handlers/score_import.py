@@ -125,10 +125,15 @@ async def from_read(
     return await _preview(ctx, drafts)
 
 
+MAX_PROBLEMS_SHOWN = 20  # a refusal fits in one or two messages, however bad the file
+
+
 def _refusal(ctx: Ctx, problems: list[Problem]) -> Reply:
     _ = ctx._
     lines = [_("Nothing was stored:")]
-    lines += ["• " + describe(p, _) for p in problems]
+    lines += ["• " + describe(p, _) for p in problems[:MAX_PROBLEMS_SHOWN]]
+    if len(problems) > MAX_PROBLEMS_SHOWN:
+        lines.append(_("… and {n} more problems.", n=len(problems) - MAX_PROBLEMS_SHOWN))
     return Reply("\n".join(lines))
 
 

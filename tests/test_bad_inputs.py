@@ -249,3 +249,15 @@ async def test_setup_moves_ids_and_departments_in_bulk(app: App) -> None:
     assert got_a is not None and got_a.name == a.name
     assert got_b is not None and got_b.name == b.name
     assert len(await app.repo.people((await app.repo.wards())[0].id)) == len(people)
+
+
+async def test_a_file_full_of_errors_gets_a_short_refusal(bot: Bot) -> None:
+    before = await _rows(bot.app)
+    header = "period;total;cong_khai;tien_do;dvc_truc_tuyen;thanh_toan;hai_long;so_hoa\n"
+    rows = "".join(f"{m}/2025;abc;18;hai mươi;12;10;18;22\n" for m in range(1, 13))
+    text = await _send_file(bot, "bad-csv", (header + rows).encode(), "diem.csv", "text/csv")
+    assert text.startswith("Chưa lưu gì:")
+    bullets = [line for line in text.splitlines() if line.startswith("•")]
+    assert len(bullets) == 20  # the first twenty, then how many more
+    assert text.rstrip().endswith("… và 4 lỗi khác.")
+    assert await _rows(bot.app) == before
