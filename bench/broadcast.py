@@ -69,14 +69,14 @@ async def main() -> None:
                 started = time.monotonic()
                 broadcast_id = await app.services.broadcasts.create(
                     ward.id,
-                    "bench",
-                    "cli",
-                    "",
-                    "Hướng dẫn nộp hồ sơ trực tuyến",
-                    "bench",
-                    chats,
-                    clock.now(),
-                    clock.now(),
+                    sender="bench",
+                    sender_channel="cli",
+                    sender_chat="",
+                    text="Hướng dẫn nộp hồ sơ trực tuyến",
+                    audience="bench",
+                    chats=chats,
+                    send_at=clock.now(),
+                    at=clock.now(),
                 )
                 assert app.services.on_outbox is not None
                 app.services.on_outbox()

@@ -60,7 +60,15 @@ async def main() -> None:
             async with running(app, channel, poll_timeout=1, reminders=False):
                 started = time.monotonic()
                 broadcast_id = await app.services.broadcasts.create(
-                    ward.id, "bench", "cli", "", "Hướng dẫn", "bench", chats, now, now
+                    ward.id,
+                    sender="bench",
+                    sender_channel="cli",
+                    sender_chat="",
+                    text="Hướng dẫn",
+                    audience="bench",
+                    chats=chats,
+                    send_at=now,
+                    at=now,
                 )
                 assert app.services.on_outbox is not None
                 app.services.on_outbox()

@@ -35,10 +35,10 @@ from sqlalchemy import insert, select
 from reminders.calendar import WorkCalendar
 from reminders.clock import VN_TZ
 from reminders.planner import Policy, deadline_horizon, plan
-from reminders.planner_source import load_plan_tasks
 from store import models as m
 from store.db import create_engine, session_factory
 from store.migrate import upgrade
+from store.plan_source import load_plan_tasks
 
 AT = datetime(2026, 3, 10, 7, 30, tzinfo=VN_TZ)  # a Tuesday morning
 DEPARTMENTS = ("VP", "VHXH", "KT", "TTPVHCC", "CAP", "QS", "TP", "NV")

@@ -14,16 +14,15 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from handlers import broadcast_service as service
+from handlers.broadcast_service import describe_audience as describe_audience
+from handlers.broadcast_service import resolve_audience as resolve_audience
 from handlers.context import Ctx
-from handlers.departments import resolve_department
-from handlers.labels import CHAT_KIND_NAMES
+from handlers.permissions import check, check_role
 from handlers.protocol import Button, Inbound, Reply, literal
-from handlers.vocabulary import audience_word, chat_kind_for
-from ingest.when import parse_when
 from locales import N_, Translator
-from reminders.hours import hours_from
 from store.broadcasts import BroadcastRec
-from store.records import ChatRec, PendingRec, WardRec
+from store.records import PendingRec, WardRec
 
 MESSAGE_KIND, AUDIENCE_KIND, TIME_KIND, CONFIRM_KIND = (
     "bc_message",
@@ -33,7 +32,6 @@ MESSAGE_KIND, AUDIENCE_KIND, TIME_KIND, CONFIRM_KIND = (
 )
 KINDS = (MESSAGE_KIND, AUDIENCE_KIND, TIME_KIND, CONFIRM_KIND)
 PENDING_TTL = timedelta(hours=6)
-BROADCASTER_ROLES = frozenset({"digital_team", "admin"})
 AUDIENCE_CHOICES = ("kind:residents", "kind:staff", "kind:department", "all")
 # why a chat did not get a message (delivery.failure_reason's codes and the others)
 REASONS = {
@@ -69,94 +67,14 @@ def templates(ward: WardRec) -> list[tuple[str, str]]:
     return own + [t for t in shipped_templates() if t[0] not in titles]
 
 
-def _refusal(ctx: Ctx) -> Reply | None:
-    if ctx.person is None or ctx.person.role not in BROADCASTER_ROLES:
-        return Reply(
-            ctx._("Only the community digital team and administrators can send broadcasts.")
-        )
-    return None
-
-
-def _status_refusal(ctx: Ctx) -> Reply | None:
-    if ctx.person is None or ctx.person.role not in BROADCASTER_ROLES:
-        return Reply(
-            ctx._("Only the community digital team and administrators can see how broadcasts go.")
-        )
-    return None
-
-
-def resolve_audience(ward: WardRec, chats: list[ChatRec], spec: str) -> list[ChatRec] | None:
-    """Chats for "kind:residents", "tag:tdp-3", "department:VHXH", "chat:-100123", "all",
-    words like "tất cả" or "dân", several separated by commas; None if a part is unknown."""
-    chosen: dict[tuple[str, str], ChatRec] = {}
-    usable = [c for c in chats if c.active and c.kind is not None]
-    parts = [p.strip() for p in spec.replace(";", ",").split(",") if p.strip()]
-    if not parts:
-        return None
-    for part in parts:
-        head, _sep, value = part.partition(":")
-        head = head.strip().lower()
-        value = value.strip()
-        if head == "all" or (not value and audience_word(part) == "all"):
-            picked = usable
-        elif head == "kind" or (not value and chat_kind_for(part)):
-            kind = value or chat_kind_for(part)
-            if value and kind not in CHAT_KIND_NAMES:
-                kind = chat_kind_for(value)
-            picked = [c for c in usable if c.kind == kind]
-            if kind is None:
-                return None
-        elif head == "tag" and value:
-            picked = [c for c in usable if value.lower() in (t.lower() for t in c.tags)]
-        elif head == "department" and value:
-            dept = resolve_department(ward, value)
-            if dept is None:
-                return None
-            picked = [c for c in usable if c.department == dept.code]
-        elif head == "chat" and value:
-            picked = [c for c in usable if c.chat_id == value]
-        else:
-            return None
-        for chat in picked:
-            chosen[(chat.channel, chat.chat_id)] = chat
-    return list(chosen.values())
-
-
-def describe_audience(spec: str, _: Translator) -> str:
-    names = {
-        "kind:residents": _("all residents' groups"),
-        "kind:staff": _("all staff groups"),
-        "kind:department": _("all department groups"),
-        "all": _("every registered group"),
-    }
-    return names.get(spec, spec)
-
-
-async def _pending(ctx: Ctx, kind: str, payload: dict[str, Any], choices: list[str]) -> int:
-    assert ctx.person is not None
-    now = ctx.clock.now()
-    rec = await ctx.repo.set_pending(
-        ctx.person.ward_id,
-        ctx.inbound.channel,
-        ctx.inbound.chat_id,
-        ctx.inbound.user_id,
-        kind,
-        payload,
-        choices,
-        now,
-        now + PENDING_TTL,
-    )
-    return rec.id
-
-
 async def start(ctx: Ctx, arg: str = "") -> Reply:
-    refusal = _refusal(ctx)
+    refusal = check(ctx, "broadcast")
     if refusal:
         return refusal
     _ = ctx._
     if arg.strip():
         return await _got_message(ctx, {"text": literal(arg.strip())})
-    await _pending(ctx, MESSAGE_KIND, {}, [])
+    await ctx.ask(MESSAGE_KIND, {}, [], PENDING_TTL)
     return Reply(
         _(
             "Send the message to broadcast (text, or a photo or file with a caption), "
@@ -170,7 +88,7 @@ async def list_templates(ctx: Ctx, arg: str) -> Reply:
     assert ctx.ward is not None
     texts = templates(ctx.ward)
     if arg.strip().isdigit():
-        refusal = _refusal(ctx)
+        refusal = check(ctx, "broadcast")
         if refusal:
             return refusal
         index = int(arg.strip()) - 1
@@ -184,7 +102,7 @@ async def list_templates(ctx: Ctx, arg: str) -> Reply:
 
 async def _got_message(ctx: Ctx, payload: dict[str, Any]) -> Reply:
     _ = ctx._
-    pending_id = await _pending(ctx, AUDIENCE_KIND, payload, list(AUDIENCE_CHOICES))
+    pending_id = await ctx.ask(AUDIENCE_KIND, payload, AUDIENCE_CHOICES, PENDING_TTL)
     buttons = [
         [Button(describe_audience(spec, _), f"p{pending_id}:{spec}")] for spec in AUDIENCE_CHOICES
     ]
@@ -201,7 +119,7 @@ async def on_pending(
     ctx: Ctx, pending: PendingRec, inbound: Inbound, choice: str | None
 ) -> Reply | None:
     """The next answer in the flow; None when the message is not an answer."""
-    refusal = _refusal(ctx)
+    refusal = check(ctx, "broadcast")
     if refusal:
         return refusal
     _ = ctx._
@@ -229,69 +147,30 @@ async def on_pending(
         if not spec or spec.startswith("/"):
             return None
         chats = await ctx.repo.ward_chats(ctx.ward.id)
-        picked = resolve_audience(ctx.ward, chats, spec)
-        if picked is None:
-            return Reply(
-                _(
-                    "I do not know the audience “{spec}”. Use the buttons, or kind:…, "
-                    "tag:…, department:…, all.",
-                    spec=spec,
-                )
-            )
-        if not picked:
-            return Reply(
-                _(
-                    "No registered, active chat matches “{spec}”; choose another audience.",
-                    spec=spec,
-                )
-            )
-        channels = ctx.services.channels
-        unreachable = [c for c in picked if channels is not None and c.channel not in channels]
-        picked = [c for c in picked if c not in unreachable]
-        left_out = ", ".join(sorted({c.channel for c in unreachable}))
-        if not picked:
-            return Reply(
-                _(
-                    "None of these chats can be reached: this bot does not run {channels}. "
-                    "Choose another audience.",
-                    channels=left_out,
-                )
-            )
+        try:
+            audience = service.choose_audience(ctx.ward, chats, spec, ctx.services.channels, _)
+        except service.BroadcastRefused as refused:
+            return Reply(refused.text)
         payload["audience"] = spec
-        payload["chats"] = [[c.channel, c.chat_id] for c in picked]
-        pending_id = await _pending(ctx, TIME_KIND, payload, ["now"])
-        lines = []
-        if unreachable:
-            lines.append(
-                _.plural(
-                    "{n} chat is left out: this bot does not run {channels}.",
-                    "{n} chats are left out: this bot does not run {channels}.",
-                    len(unreachable),
-                    channels=left_out,
-                )
-            )
+        payload["chats"] = [[c.channel, c.chat_id] for c in audience.chats]
+        pending_id = await ctx.ask(TIME_KIND, payload, ["now"], PENDING_TTL)
+        left_out = audience.left_out_text(_)
+        lines = [left_out] if left_out else []
         lines.append(
             _.plural(
                 "{n} chat. When? Send now, or type a time like “8h sáng mai” or “14:30 25/11”.",
                 "{n} chats. When? Send now, or type a time like “8h sáng mai” or “14:30 25/11”.",
-                len(picked),
+                len(audience.chats),
             )
         )
         return Reply("\n".join(lines), buttons=[[Button(_("Send now"), f"p{pending_id}:now")]])
     if pending.kind == TIME_KIND:
-        now = ctx.clock.now()
-        when = now if choice == "now" else parse_when(text, now) if text else None
-        if when is None:
-            if not text or text.startswith("/"):
-                return None
-            return Reply(
-                _(
-                    "“{text}” is not a time I understand; try “8h sáng mai” or “14:30 25/11”.",
-                    text=text,
-                )
-            )
-        if when < now - timedelta(minutes=1):
-            return Reply(_("That time has passed; give a later one."))
+        if choice != "now" and (not text or text.startswith("/")):
+            return None
+        try:
+            when = service.send_time(None if choice == "now" else text, ctx.clock.now(), _)
+        except service.BroadcastRefused as refused:
+            return Reply(refused.text)
         payload["send_at"] = when.isoformat()
         return await _preview(ctx, payload)
     if pending.kind == CONFIRM_KIND and choice is not None:
@@ -307,12 +186,9 @@ async def _preview(ctx: Ctx, payload: dict[str, Any]) -> Reply:
     _ = ctx._
     assert ctx.ward is not None
     when = datetime.fromisoformat(payload["send_at"])
-    hours = hours_from(ctx.ward.reminder_policy)
-    outside = not hours.allows(when, ctx.services.calendar)
-    payload["outside_hours"] = outside
-    pending_id = await _pending(ctx, CONFIRM_KIND, payload, ["confirm", "cancel"])
-    at_time = _.datetime(when)
-    audience = describe_audience(payload["audience"], _)  # (not inside the call: extraction)
+    warning = service.outside_hours_warning(ctx.ward, when, ctx.services.calendar, _)
+    outside = payload["outside_hours"] = warning is not None
+    pending_id = await ctx.ask(CONFIRM_KIND, payload, ["confirm", "cancel"], PENDING_TTL)
     lines = [
         _("**Preview** — recipients will see exactly this:"),
         "",
@@ -324,24 +200,10 @@ async def _preview(ctx: Ctx, payload: dict[str, Any]) -> Reply:
     lines += [
         "────────",
         "",
-        _.plural(
-            "To {n} chat ({audience}), at {time}.",
-            "To {n} chats ({audience}), at {time}.",
-            len(payload["chats"]),
-            audience=audience,
-            time=at_time,
-        ),
+        service.recipients_line(len(payload["chats"]), payload["audience"], when, _),
     ]
-    if outside:
-        lines.append(
-            _(
-                "⚠ {time} is outside office hours (the ward sends {hours} on working days). "
-                "Confirming sends it at that time anyway; otherwise cancel and choose a time "
-                "within office hours.",
-                time=at_time,
-                hours=hours.text(),
-            )
-        )
+    if warning:
+        lines.append(warning)
     send_label = _("📣 Send outside office hours") if outside else _("📣 Send")
     return Reply(
         "\n".join(lines),
@@ -359,32 +221,24 @@ async def _queue(ctx: Ctx, payload: dict[str, Any]) -> Reply:
     assert ctx.ward is not None and ctx.person is not None
     chats = {(c.channel, c.chat_id): c for c in await ctx.repo.ward_chats(ctx.ward.id)}
     targets = [chats[(ch, cid)] for ch, cid in payload["chats"] if (ch, cid) in chats]
-    now = ctx.clock.now()
-    broadcast_id = await ctx.services.broadcasts.create(
+    broadcast_id = await service.queue(
+        ctx.services.broadcasts,
         ctx.ward.id,
-        ctx.person.name,
-        ctx.inbound.channel,
-        ctx.inbound.chat_id,
-        payload.get("text") or "",
-        payload["audience"],
-        targets,
-        datetime.fromisoformat(payload["send_at"]),
-        now,
+        sender=ctx.person.name,
+        sender_channel=ctx.inbound.channel,
+        sender_chat=ctx.inbound.chat_id,
+        text=payload.get("text") or "",
+        audience=payload["audience"],
+        chats=targets,
+        send_at=datetime.fromisoformat(payload["send_at"]),
+        now=ctx.clock.now(),
+        outside_hours=bool(payload.get("outside_hours")),
         attachment_kind=payload.get("attachment_kind"),
         attachment_name=payload.get("attachment_name"),
         attachment_ref=payload.get("attachment_ref"),
-        outside_hours=bool(payload.get("outside_hours")),
+        on_outbox=ctx.services.on_outbox,
     )
-    if ctx.services.on_outbox:
-        ctx.services.on_outbox()
-    return Reply(
-        _(
-            "📣 Broadcast #{id} is queued for {n} chats. /tinhtrang {id} shows how it "
-            "goes; /huyphat {id} stops what is not sent yet.",
-            id=broadcast_id,
-            n=len(targets),
-        )
-    )
+    return Reply(service.queued_text(broadcast_id, len(targets), _))
 
 
 def report(b: BroadcastRec, _: Translator) -> str:
@@ -439,7 +293,7 @@ def report(b: BroadcastRec, _: Translator) -> str:
 
 
 async def status(ctx: Ctx, arg: str) -> Reply:
-    refusal = _status_refusal(ctx)
+    refusal = check(ctx, "broadcast_status")
     if refusal:
         return refusal
     _ = ctx._
@@ -470,14 +324,22 @@ def cancelled_text(broadcast_id: int | str, stopped: int, on_the_way: int, _: Tr
 
 
 async def cancel(ctx: Ctx, arg: str) -> Reply:
-    refusal = _refusal(ctx)
+    """/huyphat ID: its sender (or an administrator) stops what is not sent yet."""
+    refusal = check_role(ctx, "cancel_broadcast")
     if refusal:
         return refusal
     _ = ctx._
     assert ctx.ward is not None
     if not arg.strip().isdigit():
         return Reply(_("Which broadcast? Type /huyphat followed by its number."))
-    done = await ctx.services.broadcasts.cancel(ctx.ward.id, int(arg))
+    store = ctx.services.broadcasts
+    found = await store.get(ctx.ward.id, int(arg))
+    if found is None:
+        return Reply(_("There is no broadcast #{id}.", id=arg.strip()))
+    refusal = check(ctx, "cancel_broadcast", sender=found.sender)
+    if refusal:
+        return refusal
+    done = await store.cancel(ctx.ward.id, int(arg))
     if done is None:
         return Reply(_("There is no broadcast #{id}.", id=arg.strip()))
     return Reply(cancelled_text(arg.strip(), done.stopped, done.on_the_way, _))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from handlers.context import Ctx
 from handlers.departments import resolve_department
 from handlers.labels import CHAT_KIND_NAMES
+from handlers.permissions import check
 from handlers.protocol import Reply
 from handlers.vocabulary import chat_kind_for
 from store.records import ChatRec, WardRec
@@ -45,9 +46,10 @@ async def bot_removed(ctx: Ctx) -> None:
 
 async def register(ctx: Ctx, arg: str) -> Reply:
     _ = ctx._
-    person, ward, inbound = ctx.person, ctx.ward, ctx.inbound
-    if person is None or ward is None or not person.is_admin:
-        return Reply(_("Only administrators can register a chat."))
+    ward, inbound = ctx.ward, ctx.inbound
+    refusal = check(ctx, "register_chat")
+    if refusal or ward is None:
+        return refusal or Reply(_("Only administrators can register a chat."))
     if inbound.chat_kind != "group":
         return Reply(_("Type /dangky inside the group chat you want to register."))
     arg = arg.strip()
@@ -86,9 +88,10 @@ async def register(ctx: Ctx, arg: str) -> Reply:
 
 async def unregister(ctx: Ctx) -> Reply:
     _ = ctx._
-    person, inbound = ctx.person, ctx.inbound
-    if person is None or not person.is_admin:
-        return Reply(_("Only administrators can unregister a chat."))
+    inbound = ctx.inbound
+    refusal = check(ctx, "register_chat")
+    if refusal:
+        return refusal
     if inbound.chat_kind != "group":
         return Reply(_("Type /huydangky inside the group chat you want to unregister."))
     if await ctx.repo.unregister_chat(inbound.channel, inbound.chat_id):

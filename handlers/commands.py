@@ -1,45 +1,335 @@
-"""The slash commands: names (as typed on every channel) and what the menu says of them."""
+"""The command registry: every slash command declared once.
+
+A command has its names (Vietnamese without diacritics as typed on every channel, then an
+English one), the free-text intent that runs it too (handlers/intents.py), the action it needs
+(handlers/permissions.py), its handler and its help line. The router dispatches from here;
+/help and Telegram's command menu are generated from here, per role.
+
+Adding a command: write `async def run(ctx, arg, match) -> Reply` in its area's module, add a
+`Command(...)` below with its names, action and help line (catalog ids, Vietnamese appended to
+the catalog), and an intent if free text asks the same. Nothing else changes.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from handlers import broadcast, chats, help, reschedule, score_import, scores, tasks
+from handlers.context import Ctx
+from handlers.intents import IntentMatch
+from handlers.permissions import may_ever, role_of, rule
+from handlers.protocol import Reply
+from ingest.textnorm import fold
 from locales import N_
+from store.records import PersonRec
+
+Handler = Callable[[Ctx, str, IntentMatch | None], Awaitable[Reply]]
+
+# help sections, in the order /help shows them
+QUESTIONS, DIGITAL_TEAM, ADMINISTRATORS, DEADLINES = (
+    "questions",
+    "digital_team",
+    "administrators",
+    "deadlines",
+)
 
 
 @dataclass(frozen=True)
 class Command:
-    name: str
-    description: str  # a catalog message id
+    names: tuple[str, ...]  # the first is the menu's; Vietnamese without diacritics, English
+    description: str  # the menu's line (a catalog message id)
+    handler: Handler
+    action: str = "see_ward_data"  # what the asker must be allowed (handlers/permissions.py)
+    help: str | None = None  # the /help line (a catalog message id); None: not in /help
+    intent: str | None = None  # the free-text intent that runs this command
     menu: bool = True  # shown in Telegram's command menu
-    admin: bool = False
+    any_group: bool = False  # works in a group that is not registered (registration)
+    shown_for: str | None = None  # the action that decides who sees it (default: action)
+    section: str = QUESTIONS
+
+    @property
+    def name(self) -> str:
+        return self.names[0]
+
+    def visible_to(self, person: PersonRec | None) -> bool:
+        return may_ever(person, self.shown_for or self.action)
+
+
+def _score(intent: str, period: str | None = None) -> Handler:
+    async def run(ctx: Ctx, arg: str, match: IntentMatch | None) -> Reply:
+        return await scores.answer(ctx, match or IntentMatch(intent, period, None, 1.0))
+
+    return run
+
+
+def _task_list(view: str) -> Handler:
+    async def run(ctx: Ctx, arg: str, match: IntentMatch | None) -> Reply:
+        return await tasks.list_tasks(ctx, arg, view)
+
+    return run
+
+
+async def _start(ctx: Ctx, arg: str, match: IntentMatch | None) -> Reply:
+    return help.start(ctx)
+
+
+async def _help(ctx: Ctx, arg: str, match: IntentMatch | None) -> Reply:
+    return help.help_reply(ctx)
+
+
+async def _progress(ctx: Ctx, arg: str, match: IntentMatch | None) -> Reply:
+    return await tasks.progress(ctx)
+
+
+async def _close(ctx: Ctx, arg: str, match: IntentMatch | None) -> Reply:
+    return await tasks.start_close(ctx, arg)
+
+
+async def _reopen(ctx: Ctx, arg: str, match: IntentMatch | None) -> Reply:
+    return await tasks.reopen(ctx, arg)
+
+
+async def _reschedule(ctx: Ctx, arg: str, match: IntentMatch | None) -> Reply:
+    return await reschedule.change(ctx, arg)
+
+
+async def _broadcast(ctx: Ctx, arg: str, match: IntentMatch | None) -> Reply:
+    # "gửi thông báo" in free text starts the flow; its words are not the message
+    return await broadcast.start(ctx, "" if match is not None else arg)
+
+
+async def _templates(ctx: Ctx, arg: str, match: IntentMatch | None) -> Reply:
+    return await broadcast.list_templates(ctx, arg)
+
+
+async def _status(ctx: Ctx, arg: str, match: IntentMatch | None) -> Reply:
+    return await broadcast.status(ctx, arg)
+
+
+async def _stop_broadcast(ctx: Ctx, arg: str, match: IntentMatch | None) -> Reply:
+    return await broadcast.cancel(ctx, arg)
+
+
+async def _scores(ctx: Ctx, arg: str, match: IntentMatch | None) -> Reply:
+    if arg:
+        return await score_import.from_text(ctx, arg)
+    return await score_import.ask_for_report(ctx)
+
+
+async def _register(ctx: Ctx, arg: str, match: IntentMatch | None) -> Reply:
+    return await chats.register(ctx, arg)
+
+
+async def _unregister(ctx: Ctx, arg: str, match: IntentMatch | None) -> Reply:
+    return await chats.unregister(ctx)
+
+
+async def _nothing_to_cancel(ctx: Ctx, arg: str, match: IntentMatch | None) -> Reply:
+    return Reply(ctx._("There is nothing to cancel."))
+
+
+async def _no_directive(ctx: Ctx, arg: str, match: IntentMatch | None) -> Reply:
+    return Reply(ctx._("There is no directive waiting for confirmation."))
+
+
+async def _no_pages(ctx: Ctx, arg: str, match: IntentMatch | None) -> Reply:
+    return Reply(ctx._("There is no list with pages waiting for you."))
 
 
 COMMANDS: tuple[Command, ...] = (
-    Command("diem", N_("Current score of the ward")),
-    Command("xephang", N_("Rank among the province's communes")),
-    Command("luyke", N_("Year-to-date score")),
-    Command("nhomthieu", N_("Groups that are missing points")),
-    Command("sosanh", N_("Change since the previous figures")),
-    Command("viec", N_("Open tasks of your department")),
-    Command("tuannay", N_("Deadlines this week")),
-    Command("quahan", N_("Overdue tasks")),
-    Command("xong", N_("Mark a task done: /xong NUMBER")),
-    Command("tinhhinh", N_("Progress of tasks by department")),
-    Command("molai", N_("Reopen a task (administrators)"), admin=True),
-    Command("doihan", N_("Change a task's deadline (administrators, the chairman)"), admin=True),
-    Command("phatthanh", N_("Broadcast guidance to many chats (digital team)")),
-    Command("mau", N_("Ready guidance texts")),
-    Command("tinhtrang", N_("How a broadcast is going")),
-    Command("huyphat", N_("Stop a broadcast"), menu=False),
-    Command("capnhatdiem", N_("Store new score figures (administrators)"), admin=True),
-    Command("dangky", N_("Register this group chat (administrators)"), admin=True),
-    Command("huydangky", N_("Unregister this group chat (administrators)"), admin=True),
-    Command("huy", N_("Cancel what you started")),
-    Command("help", N_("What the bot can do")),
-    Command("start", N_("Start"), menu=False),
-    Command("sua", N_("Fix a task of a directive being loaded"), menu=False, admin=True),
-    Command("bo", N_("Drop a task of a directive being loaded"), menu=False, admin=True),
-    Command("trang", N_("Show another page of a long preview: /trang N"), menu=False),
+    Command(
+        ("diem", "score"),
+        N_("Current score of the ward"),
+        _score("score"),
+        help=N_("• “điểm hiện tại?” or /diem — the ward's current score"),
+        intent="score",
+    ),
+    Command(
+        ("xephang", "rank"),
+        N_("Rank among the province's communes"),
+        _score("rank"),
+        help=N_("• “xếp hạng?” or /xephang — the rank in the province"),
+        intent="rank",
+    ),
+    Command(
+        ("luyke", "ytd"),
+        N_("Year-to-date score"),
+        _score("score", "year"),
+        help=N_("• “điểm lũy kế?” or /luyke — the year-to-date figures"),
+    ),
+    Command(
+        ("nhomthieu", "weak"),
+        N_("Groups that are missing points"),
+        _score("weak_groups"),
+        help=N_(
+            "• “nhóm nào còn thiếu điểm?” or /nhomthieu — groups losing points and who owns them"
+        ),
+        intent="weak_groups",
+    ),
+    Command(
+        ("sosanh", "compare"),
+        N_("Change since the previous figures"),
+        _score("compare"),
+        help=N_("• “so với tháng trước?” or /sosanh — the change since the previous figures"),
+        intent="compare",
+    ),
+    Command(
+        ("viec", "tasks"),
+        N_("Open tasks of your department"),
+        _task_list("all"),
+        help=N_("• “việc của tôi”, “việc phòng VH-XH” or /viec — open tasks from directives"),
+        intent="tasks",
+    ),
+    Command(
+        ("tuannay", "week"),
+        N_("Deadlines this week"),
+        _task_list("week"),
+        help=N_("• “tuần này hạn gì” or /tuannay — deadlines this week"),
+        intent="tasks_week",
+    ),
+    Command(
+        ("quahan", "overdue"),
+        N_("Overdue tasks"),
+        _task_list("overdue"),
+        help=N_("• “việc quá hạn” or /quahan — overdue tasks"),
+        intent="tasks_overdue",
+    ),
+    Command(
+        ("xong", "done"),
+        N_("Mark a task done: /xong NUMBER"),
+        _close,
+        action="close_task",
+        help=N_("• /xong NUMBER — close a task of your department with its evidence"),
+    ),
+    Command(
+        ("tinhhinh", "progress"),
+        N_("Progress of tasks by department"),
+        _progress,
+        help=N_("• “tình hình thực hiện”, “phòng nào chậm” or /tinhhinh — progress by department"),
+        intent="progress",
+    ),
+    Command(
+        ("phatthanh", "broadcast"),
+        N_("Broadcast guidance to many chats (digital team)"),
+        _broadcast,
+        action="broadcast",
+        help=N_("• /phatthanh or “gửi thông báo” — broadcast guidance to many chats"),
+        intent="broadcast",
+        section=DIGITAL_TEAM,
+    ),
+    Command(
+        ("mau", "templates"),
+        N_("Ready guidance texts"),
+        _templates,
+        help=N_("• /mau — ready texts; /mau NUMBER broadcasts one"),
+        shown_for="broadcast",
+        section=DIGITAL_TEAM,
+    ),
+    Command(
+        ("tinhtrang", "status"),
+        N_("How a broadcast is going"),
+        _status,
+        action="broadcast_status",
+        help=N_("• /tinhtrang [ID] — how a broadcast is going"),
+        section=DIGITAL_TEAM,
+    ),
+    Command(
+        ("huyphat", "stopbroadcast"),
+        N_("Stop a broadcast"),
+        _stop_broadcast,
+        action="cancel_broadcast",
+        help=N_("• /huyphat ID — stop a broadcast you sent"),
+        menu=False,
+        section=DIGITAL_TEAM,
+    ),
+    Command(
+        ("capnhatdiem", "updatescores"),
+        N_("Store new score figures (administrators)"),
+        _scores,
+        action="load_scores",
+        help=N_("• paste a score report or send a .txt/.csv/.xlsx file, or /capnhatdiem"),
+        section=ADMINISTRATORS,
+    ),
+    Command(
+        ("molai", "reopen"),
+        N_("Reopen a task (administrators)"),
+        _reopen,
+        action="reopen_task",
+        help=N_(
+            "• send a directive (.docx, .pdf, .txt) or paste its text to load its tasks; "
+            "/molai NUMBER reopens a task"
+        ),
+        section=ADMINISTRATORS,
+    ),
+    Command(
+        ("doihan", "deadline"),
+        N_("Change a task's deadline (administrators, the chairman)"),
+        _reschedule,
+        action="reschedule_task",
+        help=N_(
+            "• /doihan NUMBER DD/MM/YYYY [reason] changes a task's deadline and tells its chats"
+        ),
+        section=DEADLINES,
+    ),
+    Command(
+        ("dangky", "register"),
+        N_("Register this group chat (administrators)"),
+        _register,
+        action="register_chat",
+        help=N_("• /dangky CODE in a group chat to register it; /huydangky to undo"),
+        any_group=True,
+        section=ADMINISTRATORS,
+    ),
+    Command(
+        ("huydangky", "unregister"),
+        N_("Unregister this group chat (administrators)"),
+        _unregister,
+        action="register_chat",
+        any_group=True,
+        section=ADMINISTRATORS,
+    ),
+    Command(("huy", "cancel"), N_("Cancel what you started"), _nothing_to_cancel),
+    Command(("help", "trogiup"), N_("What the bot can do"), _help, intent="help", any_group=True),
+    Command(
+        ("start", "batdau"), N_("Start"), _start, intent="greeting", menu=False, any_group=True
+    ),
+    Command(
+        ("sua", "fix"),
+        N_("Fix a task of a directive being loaded"),
+        _no_directive,
+        action="load_directive",
+        menu=False,
+    ),
+    Command(
+        ("bo", "drop"),
+        N_("Drop a task of a directive being loaded"),
+        _no_directive,
+        action="load_directive",
+        menu=False,
+    ),
+    Command(
+        ("trang", "page"),
+        N_("Show another page of a long preview: /trang N"),
+        _no_pages,
+        menu=False,
+    ),
 )
-BY_NAME = {c.name: c for c in COMMANDS}
+BY_NAME: dict[str, Command] = {name: c for c in COMMANDS for name in c.names}
+BY_INTENT: dict[str, Command] = {c.intent: c for c in COMMANDS if c.intent}
+SECTIONS = (QUESTIONS, DIGITAL_TEAM, ADMINISTRATORS, DEADLINES)
+
+
+def find(name: str) -> Command | None:
+    """The command typed as /name: any of its names, in any case, with or without
+    diacritics ("/điểm", "/Xong", "/done")."""
+    return BY_NAME.get(fold(name).replace(" ", ""))
+
+
+def for_role(role: str, *, menu: bool = False) -> list[Command]:
+    """The commands a role may use (menu: the ones Telegram's menu shows)."""
+    return [c for c in COMMANDS if rule(role, c.shown_for or c.action) and (c.menu or not menu)]
+
+
+def for_person(person: PersonRec | None, *, menu: bool = False) -> list[Command]:
+    return for_role(role_of(person), menu=menu)

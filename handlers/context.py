@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from datetime import timedelta
+from typing import Any, Protocol
 
 from handlers.protocol import Image, Inbound
 from handlers.reading import ReadingPool, shared_pool
@@ -16,6 +17,8 @@ from store.outbox import OutboxStore
 from store.records import PersonRec, SnapshotRec, WardRec
 from store.repo import Repo
 from store.tasks import TaskStore
+
+QUESTION_TTL = timedelta(hours=24)  # how long a question waits for its answer by default
 
 
 class ChartSource(Protocol):
@@ -76,3 +79,29 @@ class Ctx:
     @property
     def _(self) -> Translator:
         return translator(self.language)
+
+    async def ask(
+        self,
+        kind: str,
+        payload: Mapping[str, Any],
+        choices: Sequence[str] = (),
+        ttl: timedelta = QUESTION_TTL,
+    ) -> int:
+        """Asks the person a question of `kind` (the router sends the answer to the handler
+        `handlers.router.ANSWERS[kind]`) and returns its id, for buttons (`p<id>:<choice>`).
+        It replaces any question this person had open in this chat."""
+        assert self.person is not None
+        now = self.clock.now()
+        inbound = self.inbound
+        pending = await self.repo.set_pending(
+            self.person.ward_id,
+            inbound.channel,
+            inbound.chat_id,
+            inbound.user_id,
+            kind,
+            dict(payload),
+            list(choices),
+            now,
+            now + ttl,
+        )
+        return pending.id

@@ -26,6 +26,7 @@ from handlers.pages import (
     page_hint,
     page_items,
 )
+from handlers.permissions import check
 from handlers.protocol import Button, InboundFile, Reply, literal
 from handlers.reading import ReadRefused, read_document, refusal_text
 from handlers.tasks import recurrence_text, short
@@ -97,17 +98,11 @@ def read(ward: WardRec, text: str, today: date) -> dict[str, Any]:
     }
 
 
-def _not_admin(ctx: Ctx) -> Reply | None:
-    if ctx.person is None or not ctx.person.is_admin:
-        return Reply(ctx._("Only administrators can load a directive."))
-    return None
-
-
 async def from_file(ctx: Ctx, file: InboundFile, *, scores_if_no_tasks: bool = False) -> Reply:
     """An uploaded directive, read in a worker process (handlers.reading) within the size and
     time limits; with scores_if_no_tasks a .txt/.md with no tasks is taken as a score report."""
     _ = ctx._
-    refusal = _not_admin(ctx)
+    refusal = check(ctx, "load_directive")
     if refusal:
         return refusal
     assert ctx.ward is not None
@@ -162,7 +157,7 @@ def document_problem(code: str, name: str, _: Translator, limit: int | None = No
 
 async def from_text(ctx: Ctx, text: str, source_name: str = "") -> Reply:
     _ = ctx._
-    refusal = _not_admin(ctx)
+    refusal = check(ctx, "load_directive")
     if refusal:
         return refusal
     assert ctx.ward is not None
@@ -274,21 +269,11 @@ def pages_of(data: dict[str, Any]) -> int:
 async def _preview(ctx: Ctx, data: dict[str, Any], note: str = "") -> Reply:
     _ = ctx._
     assert ctx.ward is not None and ctx.person is not None
-    now = ctx.clock.now()
-    inbound = ctx.inbound
     pages = pages_of(data)
     page = current_page(data, len(data["tasks"]), TASKS_PER_PAGE)
     data["page"] = page
-    pending = await ctx.repo.set_pending(
-        ctx.person.ward_id,
-        inbound.channel,
-        inbound.chat_id,
-        inbound.user_id,
-        CONFIRM_KIND,
-        data,
-        ["confirm", "discard", *page_choices(page, pages)],
-        now,
-        now + PENDING_TTL,
+    pending_id = await ctx.ask(
+        CONFIRM_KIND, data, ["confirm", "discard", *page_choices(page, pages)], PENDING_TTL
     )
     lines = ([note, ""] if note else []) + describe(data, ctx.ward, _, page)
     lines += [
@@ -300,12 +285,12 @@ async def _preview(ctx: Ctx, data: dict[str, Any], note: str = "") -> Reply:
     lines.append(_("Store this directive?"))
     buttons = [
         [
-            Button(_("✅ Confirm"), f"p{pending.id}:confirm"),
-            Button(_("✖ Discard"), f"p{pending.id}:discard"),
+            Button(_("✅ Confirm"), f"p{pending_id}:confirm"),
+            Button(_("✖ Discard"), f"p{pending_id}:discard"),
         ]
     ]
     if pages > 1:
-        buttons.append(page_buttons(pending.id, page, pages, _))
+        buttons.append(page_buttons(pending_id, page, pages, _))
     return Reply("\n".join(lines), buttons=buttons)
 
 
@@ -376,7 +361,7 @@ async def edit(ctx: Ctx, pending_payload: dict[str, Any], command: str, arg: str
 
 async def on_choice(ctx: Ctx, pending_id: int, data: dict[str, Any], choice: str) -> Reply:
     _ = ctx._
-    refusal = _not_admin(ctx)
+    refusal = check(ctx, "load_directive")
     if refusal:
         return refusal
     if not await ctx.repo.clear_pending(pending_id):

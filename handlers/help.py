@@ -1,52 +1,35 @@
-"""/start, /help and the short help for messages the bot does not understand."""
+"""/start, /help and the short help for messages the bot does not understand.
+
+The help is generated from the command registry (handlers/commands.py): each person sees the
+lines of the commands their role may use (handlers/permissions.py)."""
 
 from __future__ import annotations
 
+from handlers import commands
 from handlers.context import Ctx
 from handlers.labels import ROLE_NAMES
 from handlers.protocol import Reply
+from locales import N_
+
+# (keys are commands' sections; spelled out, as the registry imports this module)
+SECTION_TITLES = {
+    "digital_team": N_("For the community digital team:"),
+    "administrators": N_("For administrators:"),
+    "deadlines": N_("For administrators and the chairman:"),
+}
 
 
 def _questions(ctx: Ctx) -> list[str]:
     _ = ctx._
-    lines = [
-        _("You can ask me, with or without diacritics:"),
-        _("• “điểm hiện tại?” or /diem — the ward's current score"),
-        _("• “xếp hạng?” or /xephang — the rank in the province"),
-        _("• “nhóm nào còn thiếu điểm?” or /nhomthieu — groups losing points and who owns them"),
-        _("• “so với tháng trước?” or /sosanh — the change since the previous figures"),
-        _("• “điểm lũy kế?” or /luyke — the year-to-date figures"),
-        _("• “việc của tôi”, “việc phòng VH-XH” or /viec — open tasks from directives"),
-        _(
-            "• “tuần này hạn gì” (/tuannay), “việc quá hạn” (/quahan); /xong NUMBER to close a "
-            "task with its evidence"
-        ),
-        _("• “tình hình thực hiện”, “phòng nào chậm” or /tinhhinh — progress by department"),
-    ]
-    if ctx.person and ctx.person.role in ("digital_team", "admin"):
-        lines += [
-            "",
-            _("For the community digital team:"),
-            _(
-                "• /phatthanh or “gửi thông báo” — broadcast guidance to many chats; /mau — ready "
-                "texts; /tinhtrang — how a broadcast is going; /huyphat ID — stop one"
-            ),
-        ]
-    if ctx.person and ctx.person.is_admin:
-        lines += [
-            "",
-            _("For administrators:"),
-            _("• paste a score report or send a .txt/.csv/.xlsx file, or /capnhatdiem"),
-            _(
-                "• send a directive (.docx, .pdf, .txt) or paste its text to load its tasks; "
-                "/molai NUMBER reopens a task"
-            ),
-            _("• /dangky CODE in a group chat to register it; /huydangky to undo"),
-        ]
-    if ctx.person and (ctx.person.is_admin or ctx.person.role == "chairman"):
-        lines.append(
-            _("• /doihan NUMBER DD/MM/YYYY [reason] changes a task's deadline and tells its chats")
-        )
+    visible = [c for c in commands.for_person(ctx.person) if c.help]
+    lines = [_("You can ask me, with or without diacritics:")]
+    for section in commands.SECTIONS:
+        own = [_(c.help) for c in visible if c.section == section and c.help]
+        if not own:
+            continue
+        if section in SECTION_TITLES:
+            lines += ["", _(SECTION_TITLES[section])]
+        lines += own
     return lines
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from ingest.index_groups import BY_CODE, band_for
 from locales import N_, Translator
+from reminders.wording import DOCUMENT_KINDS as DOCUMENT_KINDS  # shared with the reminders
+from reminders.wording import document_kind as document_kind
 from store.records import SnapshotRec
 
 BAND_NAMES = {
@@ -19,33 +21,6 @@ CHAT_KIND_NAMES = {
     "staff": N_("staff chat"),
     "residents": N_("residents' chat"),
 }
-# Kinds of document the directive reader recognises (codes from ingest/directive_header.py).
-DOCUMENT_KINDS = {
-    "chi_thi": N_("Directive"),
-    "cong_van": N_("Official letter"),
-    "ke_hoach": N_("Plan"),
-    "thong_bao": N_("Notice"),
-    "thong_bao_ket_luan": N_("Notice of conclusions"),
-    "ket_luan": N_("Conclusions"),
-    "quyet_dinh": N_("Decision"),
-    "bao_cao": N_("Report"),
-    "to_trinh": N_("Submission"),
-    "giay_moi": N_("Invitation"),
-    "huong_dan": N_("Guidance"),
-    "chuong_trinh": N_("Programme"),
-    "nghi_quyet": N_("Resolution"),
-    "phuong_an": N_("Scheme"),
-    "de_an": N_("Project"),
-    "quy_che": N_("Regulation"),
-    "cong_dien": N_("Urgent dispatch"),
-    "phu_luc": N_("Appendix"),
-}
-
-
-def document_kind(kind: str | None, _: Translator) -> str:
-    return _(DOCUMENT_KINDS.get(kind or "", N_("Document")))
-
-
 ROLE_NAMES = {
     "chairman": N_("chairman"),
     "vice_chairman": N_("vice chairman"),

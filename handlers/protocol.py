@@ -10,27 +10,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-# a backslash before one of these makes it literal text in a Reply (see `literal`)
-ESCAPABLE = frozenset("\\*`@")
-
-
-def literal(text: str) -> str:
-    """User text (a task, a broadcast, a name, a chat title) made safe to put into a Reply:
-    `**`, backticks and `@[x](user:1)` typed by a person are shown as typed, never read as
-    the bot's own marks. Every piece of user text goes into a Reply through this once."""
-    out: list[str] = []
-    for index, ch in enumerate(text):
-        following = text[index + 1 : index + 2]
-        if ch in "*`":
-            out.append("\\" + ch)
-        elif ch == "\\" and (following == "" or following in ESCAPABLE):
-            out.append("\\\\")
-        elif ch == "@" and following == "[":
-            out.append("\\@")
-        else:
-            out.append(ch)
-    return "".join(out)
-
+# user text in a Reply (`literal`): the markup is shared with the reminders (re-exported here)
+from locales.markup import ESCAPABLE as ESCAPABLE
+from locales.markup import literal as literal
 
 ChatKind = Literal["private", "group"]
 EventKind = Literal["message", "button", "bot_added", "bot_removed", "document"]

@@ -13,20 +13,15 @@ from collections.abc import Callable
 from datetime import date
 
 from handlers.context import Ctx, Services
+from handlers.permissions import check
 from handlers.protocol import Reply
 from handlers.tasks import directive_title, recurrence_text, short, units_text
 from ingest.deadlines import parse_deadline
 from locales import Translator, translator
 from store.keys import deadline_change_key
 from store.outbox import OutboxItem
-from store.records import ChatRec, PersonRec, TaskRec
+from store.records import ChatRec, TaskRec
 from store.tasks import Rescheduled
-
-MAY_RESCHEDULE = frozenset({"admin", "chairman"})
-
-
-def may_reschedule(person: PersonRec | None) -> bool:
-    return person is not None and (person.is_admin or person.role in MAY_RESCHEDULE)
 
 
 def read_date(text: str, today: date) -> date | None:
@@ -181,10 +176,9 @@ async def change(ctx: Ctx, arg: str) -> Reply:
     """/doihan N DD/MM/YYYY [lý do]."""
     _ = ctx._
     assert ctx.ward is not None and ctx.person is not None
-    if not may_reschedule(ctx.person):
-        return Reply(
-            _("Only administrators and the chairman can change a deadline; nothing was changed.")
-        )
+    refusal = check(ctx, "reschedule_task")
+    if refusal:
+        return refusal
     number, day_text, why = parse_args(arg)
     if number is None or not day_text:
         return Reply(usage(_))

@@ -3,23 +3,28 @@
 Order: chat events (bot added/removed) → who is asking → a pending question this person is
 answering (a button, a number, or the text it asked for) → commands → files → free text
 (a question by intent, else, for admins, a pasted score report) → short help.
+
+Commands and the free-text intents they share come from the registry (handlers/commands.py),
+answers to questions from ANSWERS ({kind: handler}), a task's own buttons from BUTTONS; each
+is checked against the permission table (handlers/permissions.py) before its handler runs.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from dataclasses import replace
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from handlers import (
     broadcast,
     chats,
+    commands,
     directives,
     help,
     pages,
     reminders,
-    reschedule,
     score_import,
     scores,
     tasks,
@@ -27,32 +32,107 @@ from handlers import (
 from handlers.context import Ctx, Services
 from handlers.departments import split_department
 from handlers.intents import IntentMatch, match_intent
+from handlers.permissions import check_role
 from handlers.protocol import Inbound, Reply
 from handlers.vocabulary import yes_no
 from store.missed import MissedReplies
+from store.records import PendingRec
 
 log = logging.getLogger(__name__)
 
-COMMAND_INTENTS = {
-    "diem": IntentMatch("score", None, None, 1.0),
-    "xephang": IntentMatch("rank", None, None, 1.0),
-    "luyke": IntentMatch("score", "year", None, 1.0),
-    "nhomthieu": IntentMatch("weak_groups", None, None, 1.0),
-    "sosanh": IntentMatch("compare", None, None, 1.0),
-}
 OVERHEARD_INTENTS = frozenset(
     {"score", "rank", "weak_groups", "compare", "tasks_week", "tasks_overdue", "progress"}
 )
-TASK_VIEWS = {"tasks": "all", "tasks_week": "week", "tasks_overdue": "overdue"}
-TASK_COMMANDS = {"viec": "all", "tuannay": "week", "quahan": "overdue"}
 SCORE_FILES = (".csv", ".xlsx", ".xlsm")
 SEEN_REFRESH = timedelta(hours=1)
 ANYONE = "*"  # a chat's own question: the numbered choices of its last proactive message
-GROUP_ADMIN_COMMANDS = frozenset({"dangky", "huydangky", "help", "start"})
+CANCEL = commands.BY_NAME["huy"]
 DECIMAL_COMMA = re.compile(r"\d+,\d{1,2}\b")
 FRACTION = re.compile(r"\d+(?:[,.]\d+)?\s*/\s*\d+")
 LONG_TEXT_CHARS = 200  # longer than any question the intent matcher takes
 MISSED_QUOTE_CHARS = 300  # how much of a missed reply the next one quotes
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A message read as the answer to a pending question."""
+
+    choice: str | None  # a button's data, a number typed for it, or yes/no
+    text: str  # what was typed (stripped)
+    command: tuple[str, str] | None  # the command typed, if any: ("sua", "3 VHXH")
+    page: int | None  # another page of a paged preview
+
+
+AnswerHandler = Callable[[Ctx, PendingRec, Answer], Awaitable[Reply | None]]
+
+
+async def _directive_answer(ctx: Ctx, pending: PendingRec, answer: Answer) -> Reply | None:
+    if answer.page is not None:
+        return await directives.show_page(ctx, pending.payload, answer.page)
+    if answer.choice is not None:
+        return await directives.on_choice(ctx, pending.id, pending.payload, answer.choice)
+    command = commands.find(answer.command[0]) if answer.command else None
+    if answer.command is not None and command is not None and command.name in ("sua", "bo"):
+        return await directives.edit(ctx, pending.payload, command.name, answer.command[1])
+    return None
+
+
+async def _scores_answer(ctx: Ctx, pending: PendingRec, answer: Answer) -> Reply | None:
+    if answer.page is not None:
+        return await score_import.show_page(ctx, pending, answer.page)
+    if answer.choice is not None:
+        return await score_import.on_choice(ctx, pending, answer.choice)
+    return None
+
+
+async def _report_answer(ctx: Ctx, pending: PendingRec, answer: Answer) -> Reply | None:
+    """The report asked for by /capnhatdiem: a file or pasted text."""
+    inbound = ctx.inbound
+    if inbound.event != "message":
+        return None
+    if inbound.file is not None:
+        await ctx.repo.clear_pending(pending.id)
+        return await score_import.from_file(ctx, inbound.file)
+    if answer.text and not answer.text.startswith("/"):
+        await ctx.repo.clear_pending(pending.id)
+        return await score_import.from_text(ctx, answer.text)
+    return None
+
+
+async def _broadcast_answer(ctx: Ctx, pending: PendingRec, answer: Answer) -> Reply | None:
+    return await broadcast.on_pending(ctx, pending, ctx.inbound, answer.choice)
+
+
+async def _evidence_answer(ctx: Ctx, pending: PendingRec, answer: Answer) -> Reply | None:
+    if ctx.inbound.event != "message":
+        return None
+    return await tasks.receive_evidence(ctx, pending, ctx.inbound)
+
+
+@dataclass(frozen=True)
+class Question:
+    action: str  # what answering needs (handlers/permissions.py)
+    answer: AnswerHandler
+    pages: bool = False  # a paged preview: /trang N and page buttons
+
+
+# every kind of question a handler asks (ctx.ask) and who handles its answer
+ANSWERS: dict[str, Question] = {
+    directives.CONFIRM_KIND: Question("load_directive", _directive_answer, pages=True),
+    score_import.CONFIRM_KIND: Question("load_scores", _scores_answer, pages=True),
+    score_import.AWAIT_KIND: Question("load_scores", _report_answer),
+    tasks.EVIDENCE_KIND: Question("close_task", _evidence_answer),
+    **{kind: Question("broadcast", _broadcast_answer) for kind in broadcast.KINDS},
+}
+
+
+ButtonHandler = Callable[[Ctx, str], Awaitable[Reply]]
+# a task's own buttons (under a list or a reminder): they work at any time
+BUTTONS: dict[str, tuple[str, ButtonHandler]] = {
+    "xong": ("close_task", tasks.start_close),
+    reminders.SNOOZE_PREFIX: ("snooze_task", reminders.snooze),
+    reminders.DETAILS_PREFIX: ("see_ward_data", reminders.details),
+}
 
 
 def parse_command(text: str, bot_username: str | None = None) -> tuple[str, str] | None:
@@ -141,13 +221,10 @@ class Router:
         if chosen is not None:
             return await self._handle(chosen)
         if inbound.event == "button":
-            action, _sep, arg = inbound.button_data.partition(":")
-            if action == "xong":
-                return [await tasks.start_close(ctx, arg)]
-            if action == reminders.SNOOZE_PREFIX:
-                return [await reminders.snooze(ctx, arg)]
-            if action == reminders.DETAILS_PREFIX:
-                return [await reminders.details(ctx, arg)]
+            prefix, _sep, arg = inbound.button_data.partition(":")
+            if prefix in BUTTONS:
+                action, press = BUTTONS[prefix]
+                return [check_role(ctx, action) or await press(ctx, arg)]
             if inbound.chat_kind == "group":
                 return []  # someone else's question: not theirs to answer, buttons stay
             return [Reply(ctx._("This question has expired; please start again."))]
@@ -199,44 +276,33 @@ class Router:
             choice = pending.choices[int(text) - 1]
         elif len(pending.choices) == 2 and yes_no(text) is not None:
             choice = pending.choices[0] if yes_no(text) else pending.choices[-1]
-        elif parse_command(text) == ("huy", ""):
+        elif self._cancels(text):
             await ctx.repo.clear_pending(pending.id)
             return Reply(ctx._("Cancelled; nothing was changed."))
 
         page = pages.chosen_page(choice)
         command = parse_command(text, self.bot_username)
-        pageable = pending.kind in (directives.CONFIRM_KIND, score_import.CONFIRM_KIND)
-        if pageable and command is not None and command[0] == pages.COMMAND:
+        question = ANSWERS.get(pending.kind)
+        if question is None:
+            return None
+        if question.pages and command is not None and command[0] == pages.COMMAND:
             page = pages.parse_page(command[1])
             if page is None:
                 return Reply(
                     ctx._("Which page? Type /trang followed by its number, e.g. /trang 2.")
                 )
-        if page is not None and pending.kind == directives.CONFIRM_KIND:
-            return await directives.show_page(ctx, pending.payload, page)
-        if page is not None and pending.kind == score_import.CONFIRM_KIND:
-            return await score_import.show_page(ctx, pending, page)
+        refusal = check_role(ctx, question.action)
+        if refusal is not None:  # the person's role changed since the question was asked
+            await ctx.repo.clear_pending(pending.id)
+            return refusal
+        answer = Answer(choice, text, command, page if question.pages else None)
+        return await question.answer(ctx, pending, answer)
 
-        if pending.kind == score_import.CONFIRM_KIND and choice is not None:
-            return await score_import.on_choice(ctx, pending, choice)
-        if pending.kind == directives.CONFIRM_KIND:
-            if choice is not None:
-                return await directives.on_choice(ctx, pending.id, pending.payload, choice)
-            command = parse_command(text, self.bot_username)
-            if command is not None and command[0] in ("sua", "bo"):
-                return await directives.edit(ctx, pending.payload, *command)
-        if pending.kind in broadcast.KINDS:
-            return await broadcast.on_pending(ctx, pending, inbound, choice)
-        if pending.kind == tasks.EVIDENCE_KIND and inbound.event == "message":
-            return await tasks.receive_evidence(ctx, pending, inbound)
-        if pending.kind == score_import.AWAIT_KIND and inbound.event == "message":
-            if inbound.file is not None:
-                await ctx.repo.clear_pending(pending.id)
-                return await score_import.from_file(ctx, inbound.file)
-            if text and not text.startswith("/"):
-                await ctx.repo.clear_pending(pending.id)
-                return await score_import.from_text(ctx, text)
-        return None
+    @staticmethod
+    def _cancels(text: str) -> bool:
+        """ "/huy" (or "/cancel") alone: drop the question."""
+        command = parse_command(text)
+        return command is not None and not command[1] and commands.find(command[0]) is CANCEL
 
     async def _message_choice(self, ctx: Ctx) -> Inbound | None:
         """ "2" typed under a reminder on Zalo (buttons shown as numbers): that button."""
@@ -252,45 +318,13 @@ class Router:
         return replace(inbound, event="button", text="", button_data=last.choices[int(text) - 1])
 
     async def _command(self, ctx: Ctx, name: str, arg: str) -> list[Reply]:
-        if name in COMMAND_INTENTS:
-            return [await scores.answer(ctx, COMMAND_INTENTS[name])]
-        if name == "start":
-            return [help.start(ctx)]
-        if name == "help":
-            return [help.help_reply(ctx)]
-        if name == "capnhatdiem":
-            if arg:
-                return [await score_import.from_text(ctx, arg)]
-            return [await score_import.ask_for_report(ctx)]
-        if name == "dangky":
-            return [await chats.register(ctx, arg)]
-        if name == "huydangky":
-            return [await chats.unregister(ctx)]
-        if name == "huy":
-            return [Reply(ctx._("There is nothing to cancel."))]
-        if name in TASK_COMMANDS:
-            return [await tasks.list_tasks(ctx, arg, TASK_COMMANDS[name])]
-        if name == "tinhhinh":
-            return [await tasks.progress(ctx)]
-        if name == "xong":
-            return [await tasks.start_close(ctx, arg)]
-        if name == "molai":
-            return [await tasks.reopen(ctx, arg)]
-        if name == "doihan":
-            return [await reschedule.change(ctx, arg)]
-        if name == "phatthanh":
-            return [await broadcast.start(ctx, arg)]
-        if name == "mau":
-            return [await broadcast.list_templates(ctx, arg)]
-        if name == "tinhtrang":
-            return [await broadcast.status(ctx, arg)]
-        if name == "huyphat":
-            return [await broadcast.cancel(ctx, arg)]
-        if name in ("sua", "bo"):
-            return [Reply(ctx._("There is no directive waiting for confirmation."))]
-        if name == pages.COMMAND:
-            return [Reply(ctx._("There is no list with pages waiting for you."))]
-        return [help.not_understood(ctx)]
+        command = commands.find(name)
+        if command is None:
+            return [help.not_understood(ctx)]
+        refusal = check_role(ctx, command.action)
+        if refusal is not None:
+            return [refusal]
+        return [await command.handler(ctx, arg, None)]
 
     async def _closed_group(self, ctx: Ctx, command: tuple[str, str] | None) -> list[Reply] | None:
         """Ward data is shown only in registered staff groups (department, leadership, staff):
@@ -299,7 +333,8 @@ class Router:
         chat = await ctx.repo.chat(inbound.channel, inbound.chat_id)
         if chat is not None and chat.registered and chat.kind != "residents":
             return None
-        if command is not None and command[0] in GROUP_ADMIN_COMMANDS:
+        found = commands.find(command[0]) if command is not None else None
+        if found is not None and found.any_group:
             return None
         if not inbound.addressed:
             return []
@@ -333,11 +368,9 @@ class Router:
         return await directives.from_file(ctx, file, scores_if_no_tasks=True)
 
     @staticmethod
-    def _admin_document(ctx: Ctx, text: str) -> bool:
-        """An admin's pasted document: a directive, or a report quoting figures ("đạt 92,68
-        điểm", "19,93/20"), is read as such before it is read as a question."""
-        if ctx.person is None or not ctx.person.is_admin:
-            return False
+    def _document(text: str) -> bool:
+        """A pasted document: a directive, or a report quoting figures ("đạt 92,68 điểm",
+        "19,93/20"), is read as such before it is read as a question."""
         if DECIMAL_COMMA.search(text) or len(FRACTION.findall(text)) >= 2:
             return True
         return len(text) > LONG_TEXT_CHARS
@@ -353,14 +386,16 @@ class Router:
         text = inbound.text.strip()
         if not text:
             return [help.help_reply(ctx)] if inbound.chat_kind == "private" else []
-        if self._admin_document(ctx, text):
-            # a pasted directive (it may quote figures too: they are offered after it)
+        if self._document(text) and (inbound.addressed or inbound.chat_kind == "private"):
+            # a pasted directive (it may quote figures too: they are offered after it); from
+            # anyone else than an admin, it is refused as such, not taken for a question
             assert ctx.ward is not None
             if directives.looks_like_directive(ctx.ward, text, ctx.clock.now().date()):
                 return [await directives.from_text(ctx, text)]
-            reply = await score_import.try_text(ctx, text, quiet_if_nothing=True)
-            if reply is not None:
-                return [reply]
+            if check_role(ctx, "load_scores") is None:
+                reply = await score_import.try_text(ctx, text, quiet_if_nothing=True)
+                if reply is not None:
+                    return [reply]
         match = match_intent(text)
         if match is None and ctx.ward is not None:
             # "việc phòng VH-XH": the department's name is ward data the matcher does not know
@@ -374,17 +409,13 @@ class Router:
         ):
             match = None
         if match is not None:
-            if match.intent == "help":
-                return [help.help_reply(ctx)]
-            if match.intent == "greeting":
-                return [help.start(ctx)]
-            if match.intent in TASK_VIEWS:
-                return [await tasks.list_tasks(ctx, text, TASK_VIEWS[match.intent])]
-            if match.intent == "progress":
-                return [await tasks.progress(ctx)]
-            if match.intent == "broadcast":
-                return [await broadcast.start(ctx)]
-            return [await scores.answer(ctx, match)]
+            command = commands.BY_INTENT.get(match.intent)
+            if command is None:
+                return [check_role(ctx, "see_ward_data") or await scores.answer(ctx, match)]
+            refusal = check_role(ctx, command.action)
+            if refusal is not None:
+                return [refusal]
+            return [await command.handler(ctx, text, match)]
         if inbound.chat_kind == "group" and not inbound.addressed:
             return []
         return [help.not_understood(ctx)]

@@ -14,6 +14,7 @@ from handlers.pages import (
     page_hint,
     page_items,
 )
+from handlers.permissions import check
 from handlers.problems import describe
 from handlers.protocol import Button, InboundFile, Reply
 from handlers.reading import (
@@ -38,17 +39,11 @@ PENDING_TTL = timedelta(hours=24)
 INLINE_TEXT_CHARS = 8000  # pasted text up to this is read at once; longer, in a worker
 
 
-def _not_admin(ctx: Ctx) -> Reply | None:
-    if ctx.person is None or not ctx.person.is_admin:
-        return Reply(ctx._("Only administrators can store score figures."))
-    return None
-
-
 async def ask_for_report(ctx: Ctx) -> Reply:
-    refusal = _not_admin(ctx)
+    refusal = check(ctx, "load_scores")
     if refusal:
         return refusal
-    await _set_pending(ctx, AWAIT_KIND, {}, [])
+    await ctx.ask(AWAIT_KIND, {}, [], PENDING_TTL)
     return Reply(
         ctx._(
             "Please paste the text of the score report (as the ward's documents write it), or "
@@ -66,7 +61,7 @@ async def from_text(ctx: Ctx, text: str) -> Reply:
 async def try_text(ctx: Ctx, text: str, *, quiet_if_nothing: bool) -> Reply | None:
     """Reads a pasted report. With quiet_if_nothing, text with no figures at all gives None
     (it was not meant as a report) instead of a refusal."""
-    refusal = _not_admin(ctx)
+    refusal = check(ctx, "load_scores")
     if refusal:
         return refusal
     today = ctx.clock.now().date()
@@ -90,7 +85,7 @@ async def try_text(ctx: Ctx, text: str, *, quiet_if_nothing: bool) -> Reply | No
 async def from_file(ctx: Ctx, file: InboundFile) -> Reply:
     """An uploaded score file, read in a worker process (handlers.reading) within the size,
     time and row limits."""
-    refusal = _not_admin(ctx)
+    refusal = check(ctx, "load_scores")
     if refusal:
         return refusal
     _ = ctx._
@@ -117,7 +112,7 @@ async def from_read(
     ctx: Ctx, drafts: list[SnapshotDraft] | None, problems: list[Problem] | None
 ) -> Reply:
     """The preview of drafts read in a worker, or why nothing can be stored."""
-    refusal = _not_admin(ctx)
+    refusal = check(ctx, "load_scores")
     if refusal:
         return refusal
     if problems is not None or not drafts:
@@ -221,23 +216,23 @@ async def _preview(
         lines += ["", page_hint(pages, _)]
     lines += ["", _("Store these figures?")]
     payload = {"drafts": [draft_to_dict(d) for d in drafts], "page": page, "undated": undated}
-    pending = await _set_pending(
-        ctx, CONFIRM_KIND, payload, ["save", "cancel", *page_choices(page, pages)]
+    pending_id = await ctx.ask(
+        CONFIRM_KIND, payload, ["save", "cancel", *page_choices(page, pages)], PENDING_TTL
     )
     buttons = [
         [
-            Button(_("✅ Store"), f"p{pending.id}:save"),
-            Button(_("✖ Cancel"), f"p{pending.id}:cancel"),
+            Button(_("✅ Store"), f"p{pending_id}:save"),
+            Button(_("✖ Cancel"), f"p{pending_id}:cancel"),
         ]
     ]
     if pages > 1:
-        buttons.append(page_buttons(pending.id, page, pages, _))
+        buttons.append(page_buttons(pending_id, page, pages, _))
     return Reply("\n".join(lines), buttons=buttons)
 
 
 async def show_page(ctx: Ctx, pending: PendingRec, page: int) -> Reply:
     """Another page of the preview (a page button or /trang N)."""
-    refusal = _not_admin(ctx)
+    refusal = check(ctx, "load_scores")
     if refusal:
         return refusal
     drafts = [draft_from_dict(raw) for raw in pending.payload.get("drafts", [])]
@@ -251,28 +246,9 @@ async def show_page(ctx: Ctx, pending: PendingRec, page: int) -> Reply:
     return await _preview(ctx, drafts, page, bool(pending.payload.get("undated")))
 
 
-async def _set_pending(
-    ctx: Ctx, kind: str, payload: dict[str, object], choices: list[str]
-) -> PendingRec:
-    assert ctx.person is not None
-    now = ctx.clock.now()
-    inbound = ctx.inbound
-    return await ctx.repo.set_pending(
-        ctx.person.ward_id,
-        inbound.channel,
-        inbound.chat_id,
-        inbound.user_id,
-        kind,
-        dict(payload),
-        choices,
-        now,
-        now + PENDING_TTL,
-    )
-
-
 async def on_choice(ctx: Ctx, pending: PendingRec, choice: str) -> Reply:
     _ = ctx._
-    refusal = _not_admin(ctx)
+    refusal = check(ctx, "load_scores")
     if refusal:
         return refusal
     if not await ctx.repo.clear_pending(pending.id):

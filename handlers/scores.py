@@ -8,6 +8,7 @@ from decimal import Decimal
 from handlers.context import Ctx
 from handlers.intents import IntentMatch
 from handlers.labels import band_name, group_name, period_name
+from handlers.permissions import may_ever
 from handlers.protocol import Reply
 from ingest.index_groups import BY_CODE, TOTAL_MAX
 from locales import Translator
@@ -39,7 +40,7 @@ async def answer(ctx: Ctx, match: IntentMatch) -> Reply:
     _ = ctx._
     snap, prev = await pick_snapshots(ctx, ctx.ward, match.period)
     if snap is None:
-        is_admin = bool(ctx.person and ctx.person.is_admin)
+        is_admin = may_ever(ctx.person, "load_scores")
         text = _("No score figures are stored for {ward} yet.", ward=ctx.ward.name)
         if is_admin:
             text += "\n" + _(

@@ -13,11 +13,17 @@ from datetime import date, timedelta
 
 from handlers.context import Ctx
 from handlers.departments import find_department
-from handlers.labels import document_kind
+from handlers.permissions import allowed, check
 from handlers.protocol import Button, Inbound, Reply, literal
-from locales import N_, Translator
 from reminders.clock import VN_TZ
-from reminders.planner import MONTHLY_ON, PlanTask, occurrence_to_close
+from reminders.planner import PlanTask, occurrence_to_close
+from reminders.wording import (  # the words about tasks, shared with the reminders
+    day_text,
+    directive_title,
+    recurrence_text,
+    short,
+    units_text,
+)
 from store.keys import task_prefix
 from store.records import LEADER_ROLES, PendingRec, TaskRec, WardRec
 
@@ -25,15 +31,6 @@ EVIDENCE_KIND = "await_evidence"
 EVIDENCE_TTL = timedelta(hours=24)
 DUE_SOON_WORKING_DAYS = 3
 MAX_LISTED = 30
-WEEKDAYS = (
-    N_("Monday"),
-    N_("Tuesday"),
-    N_("Wednesday"),
-    N_("Thursday"),
-    N_("Friday"),
-    N_("Saturday"),
-    N_("Sunday"),
-)
 
 
 @dataclass(frozen=True)
@@ -58,38 +55,6 @@ def state_of(task: TaskRec, ctx: Ctx, today: date) -> TaskState:
 
 
 STATUS_MARK = {"done": "✅", "overdue": "🔴", "due_soon": "🟠", "on_track": "🟢", "ongoing": "🔁"}
-
-
-def recurrence_text(recurrence: str | None, _: Translator) -> str | None:
-    if not recurrence:
-        return None
-    kind, _sep, arg = recurrence.partition(":")
-    if kind == "weekly" and arg:
-        days = {"MON": 0, "TUE": 1, "WED": 2, "THU": 3, "FRI": 4, "SAT": 5, "SUN": 6}
-        if arg in days:
-            return _("every {weekday}", weekday=_(WEEKDAYS[days[arg]]))
-    if kind == "monthly" and arg.startswith(MONTHLY_ON):
-        return _("on day {day} of every month", day=arg[len(MONTHLY_ON) :])
-    if kind == "monthly" and arg:
-        return _("by day {day} of every month", day=arg)
-    if kind == "yearly" and arg:
-        dates = ", ".join(f"{d[3:5]}/{d[0:2]}" for d in arg.split(","))
-        return _("every year on {days}", days=dates)
-    names = {
-        "half_yearly": _("every six months"),
-        "daily": _("every day (same-day rule)"),
-        "weekly": _("every week"),
-        "monthly": _("every month"),
-        "quarterly": _("every quarter"),
-        "yearly": _("every year"),
-        "periodic": _("periodically"),
-    }
-    return names.get(kind, _("on a regular schedule"))
-
-
-def day_text(day: date, _: Translator) -> str:
-    """A date with its weekday: "Chủ nhật 30/11/2025"."""
-    return _("{day_name} {date}", day_name=_(WEEKDAYS[day.weekday()]), date=_.date(day))
 
 
 def deadline_text(task: TaskRec, ctx: Ctx, today: date) -> str:
@@ -125,32 +90,6 @@ def deadline_text(task: TaskRec, ctx: Ctx, today: date) -> str:
     if rhythm:
         text += f"; {rhythm}"
     return text
-
-
-def units_text(task: TaskRec, _: Translator) -> str:
-    leads = ", ".join(literal(u.name) for u in task.leads)
-    supports = ", ".join(literal(u.name) for u in task.supports)
-    text = _("lead: {units}", units=leads) if leads else ""
-    if supports:
-        text += ("; " if text else "") + _("support: {units}", units=supports)
-    return text
-
-
-def short(text: str, limit: int = 220) -> str:
-    """User text (a task, a subject, evidence) cut to `limit` characters and made literal
-    for a Reply (`**` or backticks typed by a person stay as typed)."""
-    return literal(text if len(text) <= limit else text[: limit - 1].rstrip() + "…")
-
-
-def directive_title(task: TaskRec, _: Translator) -> str:
-    d = task.directive
-    parts = [document_kind(d.kind, _)]
-    if d.number:
-        parts.append(_("no. {number}", number=d.number))
-    if d.issued_on:
-        parts.append(_("of {date}", date=_.date(d.issued_on)))
-    title = " ".join(parts)
-    return f"{title} — {short(d.subject, 120)}" if d.subject else title
 
 
 def render_task(task: TaskRec, ctx: Ctx, today: date, with_units: bool = True) -> list[str]:
@@ -239,24 +178,26 @@ async def _open_occurrence(ctx: Ctx, task: TaskRec) -> date | None:
     loaded_at, done = await ctx.tasks.occurrence_state(task.id)
     now = ctx.clock.now()
     plan_task = PlanTask(
-        task.id,
-        task.number,
-        task.deadline,
-        task.recurrence,
-        task.status,
-        loaded_at or now,  # occurrences due before the task was loaded do not exist
-        None,
-        task.departments,
-        done,
+        id=task.id,
+        number=task.number,
+        deadline=task.deadline,
+        recurrence=task.recurrence,
+        status=task.status,
+        created_at=loaded_at or now,  # occurrences due before the task was loaded do not exist
+        closed_at=None,
+        departments=task.departments,
+        done_occurrences=done,
     )
     return occurrence_to_close(plan_task, ctx.services.calendar, now.date(), tz=now.tzinfo or VN_TZ)
 
 
 def can_close(ctx: Ctx, task: TaskRec) -> bool:
-    person = ctx.person
-    if person is None:
-        return False
-    return person.is_admin or bool(set(person.departments) & set(task.departments))
+    return allowed(ctx.person, "close_task", departments=task.departments)
+
+
+def _close_refusal(ctx: Ctx, task: TaskRec) -> Reply | None:
+    units = ", ".join(literal(u.name) for u in task.units) or "?"
+    return check(ctx, "close_task", departments=task.departments, units=units)
 
 
 def _parse_number(arg: str) -> int | None:
@@ -277,29 +218,13 @@ async def start_close(ctx: Ctx, arg: str) -> Reply:
         return Reply(_("There is no task #{number}.", number=number))
     if task.status == "done":
         return Reply(_("Task #{number} is already done.", number=number))
-    if not can_close(ctx, task):
-        return Reply(
-            _(
-                "Only members of {units} (or an administrator) can close task #{number}.",
-                units=", ".join(literal(u.name) for u in task.units) or "?",
-                number=number,
-            )
-        )
+    refusal = _close_refusal(ctx, task)
+    if refusal:
+        return refusal
     evidence = arg.strip().lstrip("#")[len(str(number)) :].strip()
     if evidence:
         return await _close(ctx, number, evidence, None, None)
-    now = ctx.clock.now()
-    await ctx.repo.set_pending(
-        ctx.person.ward_id,
-        ctx.inbound.channel,
-        ctx.inbound.chat_id,
-        ctx.inbound.user_id,
-        EVIDENCE_KIND,
-        {"number": number},
-        [],
-        now,
-        now + EVIDENCE_TTL,
-    )
+    await ctx.ask(EVIDENCE_KIND, {"number": number}, [], EVIDENCE_TTL)
     return Reply(
         "\n".join(
             [
@@ -331,10 +256,11 @@ async def _close(
     _ = ctx._
     assert ctx.ward is not None and ctx.person is not None
     task = await ctx.tasks.task(ctx.ward.id, number)
-    if task is None or not can_close(ctx, task):
-        return Reply(
-            _("Task #{number} cannot be closed by you; nothing was changed.", number=number)
-        )
+    if task is None:
+        return Reply(_("There is no task #{number}.", number=number))
+    refusal = _close_refusal(ctx, task)  # asked again: the person or the task may have changed
+    if refusal:
+        return refusal
     occurrence = await _open_occurrence(ctx, task)
     if occurrence is not None:  # a recurring duty: this period is done, the duty goes on
         await ctx.tasks.close_occurrence(
@@ -375,8 +301,9 @@ async def _close(
 async def reopen(ctx: Ctx, arg: str) -> Reply:
     _ = ctx._
     assert ctx.ward is not None and ctx.person is not None
-    if not ctx.person.is_admin:
-        return Reply(_("Only administrators can reopen a task."))
+    refusal = check(ctx, "reopen_task")
+    if refusal:
+        return refusal
     number = _parse_number(arg)
     if number is None:
         return Reply(_("Which task? Type /molai followed by its number, e.g. /molai 3."))

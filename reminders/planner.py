@@ -93,9 +93,9 @@ class Policy:
     recurring_before: tuple[int, ...] = (3, 1)  # for monthly/quarterly/yearly rhythms
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PlanTask:
-    """What the planner needs of a task."""
+    """What the planner needs of a task (built with keywords: ten fields, several dates)."""
 
     id: int
     number: int

@@ -16,16 +16,16 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from handlers.reminders import reminder
 from locales import translator
 from reminders.addressing import mentions, person_targets
 from reminders.calendar import WorkCalendar
 from reminders.clock import VN_TZ, Clock
 from reminders.planner import Due, PlanTask, deadline_horizon, plan
-from reminders.planner_source import load_plan_tasks
 from reminders.policy import policy_from
+from reminders.wording import reminder
 from store.keys import addressed
 from store.outbox import OutboxItem, OutboxStore
+from store.plan_source import load_plan_tasks
 from store.records import ChatRec, PersonRec, TaskRec
 from store.repo import Repo
 from store.tasks import TaskStore
@@ -141,7 +141,9 @@ class ReminderScheduler:
             for channel, chat_id in self._targets(
                 due, task, chats[task.ward_id], people[task.ward_id]
             ):
-                reply = reminder(due, task, _, self._mentions(channel, task, people[task.ward_id]))
+                message = reminder(
+                    due, task, _, self._mentions(channel, task, people[task.ward_id])
+                )
                 result.append(
                     Planned(
                         key=addressed(due.key, channel, chat_id),
@@ -149,11 +151,8 @@ class ReminderScheduler:
                         chat_id=chat_id,
                         task_number=task.number,
                         step=due.step,
-                        text=reply.text,
-                        payload={
-                            "text": reply.text,
-                            "buttons": [[[b.label, b.data] for b in row] for row in reply.buttons],
-                        },
+                        text=message.text,
+                        payload=message.payload(),
                         ward_id=task.ward_id,
                         slot=due.slot,
                         task_id=task.id,

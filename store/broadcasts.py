@@ -70,6 +70,7 @@ class BroadcastStore:
     async def create(
         self,
         ward_id: int,
+        *,
         sender: str,
         sender_channel: str,
         sender_chat: str,

@@ -150,14 +150,14 @@ async def test_300_groups_once_each_while_people_ask(flooded: Bot) -> None:
 
     broadcast_id = await app.services.broadcasts.create(
         ward.id,
-        "Võ Minh Tuấn",
-        "telegram",
-        DIGITAL,
-        "Hướng dẫn thanh toán trực tuyến",
-        "kind:residents",
-        chats,
-        now,
-        now,
+        sender="Võ Minh Tuấn",
+        sender_channel="telegram",
+        sender_chat=DIGITAL,
+        text="Hướng dẫn thanh toán trực tuyến",
+        audience="kind:residents",
+        chats=chats,
+        send_at=now,
+        at=now,
     )
     assert app.services.on_outbox is not None
     app.services.on_outbox()
@@ -209,14 +209,14 @@ async def test_a_file_is_uploaded_once_then_sent_by_its_id(flooded: Bot) -> None
     ]
     await app.services.broadcasts.create(
         ward.id,
-        "t",
-        "cli",
-        "",
-        "Mẫu đơn đăng ký",
-        "t",
-        chats,
-        now,
-        now,
+        sender="t",
+        sender_channel="cli",
+        sender_chat="",
+        text="Mẫu đơn đăng ký",
+        audience="t",
+        chats=chats,
+        send_at=now,
+        at=now,
         attachment_kind="document",
         attachment_name="mau-don.pdf",
         attachment=b"%PDF-1.4 demo",

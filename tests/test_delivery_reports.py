@@ -97,14 +97,14 @@ async def _broadcast(world: World, chats: list[tuple[str, str]], **kw: object) -
     now = world.clock.now()
     return await world.app.services.broadcasts.create(
         world.ward_id,
-        "Võ Minh Tuấn",
-        "telegram",
-        DIGITAL,
-        str(kw.pop("text", "Lịch tiêm chủng tháng 12")),
-        "kind:residents",
-        targets,
-        now,
-        now,
+        sender="Võ Minh Tuấn",
+        sender_channel="telegram",
+        sender_chat=DIGITAL,
+        text=str(kw.pop("text", "Lịch tiêm chủng tháng 12")),
+        audience="kind:residents",
+        chats=targets,
+        send_at=now,
+        at=now,
         **kw,  # type: ignore[arg-type]
     )
 

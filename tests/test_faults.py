@@ -240,7 +240,15 @@ async def _broadcast(rig: Rig, groups: int, text: str) -> int:
         if c.chat_id.startswith("-5000")
     ]
     broadcast_id = await rig.app.services.broadcasts.create(
-        ward.id, "Đội số", "telegram", str(ADMIN), text, "kind:residents", chats, now, now
+        ward.id,
+        sender="Đội số",
+        sender_channel="telegram",
+        sender_chat=str(ADMIN),
+        text=text,
+        audience="kind:residents",
+        chats=chats,
+        send_at=now,
+        at=now,
     )
     assert rig.app.services.on_outbox is not None
     rig.app.services.on_outbox()

@@ -172,7 +172,16 @@ def test_closed_mid_ladder_gets_nothing_after_closing() -> None:
     )
     assert sorted(k.rsplit(":", 1)[1] for k in outbox) == ["before-3", "before-7"]
     # an open task with a closing time set (a stale row) is cut at it too
-    cut = PlanTask(1, 1, date(2025, 11, 30), None, "open", vn(2025, 10, 1), closed_at, ())
+    cut = PlanTask(
+        id=1,
+        number=1,
+        deadline=date(2025, 11, 30),
+        recurrence=None,
+        status="open",
+        created_at=vn(2025, 10, 1),
+        closed_at=closed_at,
+        departments=(),
+    )
     dues = plan([cut], POLICY, CAL, vn(2025, 11, 28), lookback=timedelta(days=10))
     assert {d.step for d in dues} == {"before-3", "before-7"}
 
@@ -841,10 +850,10 @@ def test_plan_is_the_schedule_seen_through_the_window(
 
 
 async def test_load_plan_tasks(db_url: str) -> None:
-    from reminders.planner_source import load_plan_tasks
     from store import models as m
     from store.db import create_engine, session_factory
     from store.migrate import upgrade
+    from store.plan_source import load_plan_tasks
 
     engine = create_engine(db_url)
     await upgrade(engine)

@@ -84,7 +84,15 @@ async def _prepare(db: Path, tasks: int = TASKS, broadcast_chats: int = 0) -> No
             ]
             at = datetime(2025, 11, 24, 7, 0, tzinfo=VN_TZ)
             await app.services.broadcasts.create(
-                ward.id, "t", "cli", "", BROADCAST_TEXT, "t", targets, at, at
+                ward.id,
+                sender="t",
+                sender_channel="cli",
+                sender_chat="",
+                text=BROADCAST_TEXT,
+                audience="t",
+                chats=targets,
+                send_at=at,
+                at=at,
             )
     finally:
         await app.close()

@@ -100,7 +100,15 @@ async def test_token_refresh_during_a_broadcast_loses_nothing(app: App, clock: F
         async with running(app, None, zalo_oa=client, reminders=False):
             oa.expire_access_token()  # it expires as the broadcast starts
             await app.services.broadcasts.create(
-                ward.id, "t", "cli", "", "Hướng dẫn", "t", chats, clock.now(), clock.now()
+                ward.id,
+                sender="t",
+                sender_channel="cli",
+                sender_chat="",
+                text="Hướng dẫn",
+                audience="t",
+                chats=chats,
+                send_at=clock.now(),
+                at=clock.now(),
             )
             assert app.services.on_outbox is not None
             app.services.on_outbox()

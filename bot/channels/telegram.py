@@ -9,7 +9,7 @@ import logging
 import os
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 os.environ.setdefault("PTB_TIMEDELTA", "1")  # RetryAfter.retry_after as a timedelta
 from dataclasses import replace
@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import httpx
 from telegram import (
     BotCommand,
+    BotCommandScopeChat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
@@ -48,16 +49,18 @@ from telegram.request import BaseRequest
 
 from bot.ratelimit import BACKGROUND, INTERACTIVE, SlidingWindowLimiter
 from bot.render import split_text, to_html, to_plain
-from handlers.commands import COMMANDS
+from handlers.commands import for_role
 from handlers.protocol import ChatKind, Inbound, InboundFile, Reply
 from handlers.router import Router
-from locales import translator
+from locales import Translator, translator
+from store.records import PersonRec
 
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 MENU_LANGUAGES = ("vi", "en")
+MENU_ROLE = "staff"  # everyone's menu; other roles get theirs in their private chat
 DEFAULT_FLOOD_LIMIT = 30  # Telegram's messages a second over all chats
 
 
@@ -276,7 +279,7 @@ class TelegramChannel:
         await self.connect()
         self.router.bot_username = app.bot.username
         try:
-            await set_commands(app)
+            await set_commands(app, await self._people())
         except (NetworkError, RetryAfter) as exc:  # the menu is a convenience: not worth a stop
             log.warning("telegram: the command menu was not set (%s)", exc)
         await app.start()
@@ -294,6 +297,11 @@ class TelegramChannel:
             poll_interval=poll_interval, timeout=timeout, drop_pending_updates=False
         )
         log.info("telegram: polling as @%s", app.bot.username)
+
+    async def _people(self) -> list[PersonRec]:
+        """Everyone the bot knows, for the menus per role."""
+        repo = self.router.services.repo
+        return [p for ward in await repo.wards() for p in await repo.people(ward.id)]
 
     def webhook_handler(self, secret: str) -> Any:
         """aiohttp handler for Telegram's webhook: the secret header must match (else 401);
@@ -632,11 +640,25 @@ async def send_proactive(channel: TelegramChannel, chat_id: str, reply: Reply) -
         raise DeliveryError("unknown", str(exc), parts_sent=done if progress else None) from exc
 
 
-async def set_commands(app: Application) -> None:
-    """The command menu in Vietnamese, and in English for clients set to English."""
+def _menu(role: str, _: Translator) -> list[BotCommand]:
+    return [BotCommand(c.name, _(c.description)) for c in for_role(role, menu=True)]
+
+
+async def set_commands(app: Application, people: Sequence[PersonRec] = ()) -> None:
+    """The command menu (generated from the registry), in Vietnamese and in English for
+    clients set to English: what department staff may use for everyone, and for each person
+    whose role may use more or other commands (administrators, the digital team, the
+    chairman) their own menu in their private chat."""
     for language in MENU_LANGUAGES:
         _ = translator(language)
-        commands = [BotCommand(c.name, _(c.description)) for c in COMMANDS if c.menu]
-        await app.bot.set_my_commands(
-            commands, language_code=None if language == "vi" else language
-        )
+        code = None if language == "vi" else language
+
+        default = _menu(MENU_ROLE, _)
+        await app.bot.set_my_commands(default, language_code=code)
+        for person in people:
+            own = _menu(person.role, _)
+            if not (person.telegram_id or "").isdigit() or own == default:
+                continue
+            await app.bot.set_my_commands(
+                own, scope=BotCommandScopeChat(int(person.telegram_id or 0)), language_code=code
+            )

@@ -1,4 +1,5 @@
-"""Open tasks as the planner needs them, read with one query (the scheduler's per-tick read)."""
+"""Open tasks as the reminder planner needs them (`reminders.planner.PlanTask`), read with one
+query: the scheduler's per-tick read."""
 
 from __future__ import annotations
 
@@ -77,16 +78,16 @@ async def load_plan_tasks(
     try:
         return [
             PlanTask(
-                tid,
-                number,
-                dates[deadline] if deadline in dates else _date(dates, deadline),
-                recurrence,
-                status,
-                times[created_at] if created_at in times else _time(times, created_at),  # type: ignore[arg-type]
-                times[closed_at] if closed_at in times else _time(times, closed_at),
-                _codes(lead_codes, support_codes),
-                done.get(tid, frozenset()),
-                ward_id,
+                id=tid,
+                number=number,
+                deadline=dates[deadline] if deadline in dates else _date(dates, deadline),
+                recurrence=recurrence,
+                status=status,
+                created_at=times[created_at] if created_at in times else _time(times, created_at),  # type: ignore[arg-type]
+                closed_at=times[closed_at] if closed_at in times else _time(times, closed_at),
+                departments=_codes(lead_codes, support_codes),
+                done_occurrences=done.get(tid, frozenset()),
+                ward_id=ward_id,
             )
             for (
                 tid,

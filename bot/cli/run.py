@@ -1,0 +1,192 @@
+"""`chiso run` (every configured channel), `chiso chat` (the console) and `chiso demo` (the
+sample ward, then the console)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+from bot.cli.common import _, err, log, out
+
+if TYPE_CHECKING:
+    from bot.app import App
+    from bot.config import Settings
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    run = sub.add_parser("run", help=_("start every configured channel"))
+    run.add_argument("--as", dest="who", help=_("console only: speak as this person or role"))
+    run.set_defaults(run=lambda settings, args: cmd_run(settings, args.who))
+    chat = sub.add_parser("chat", help=_("talk to the bot on this terminal"))
+    chat.add_argument("--as", dest="who", help=_("a person's name or a role"))
+    chat.set_defaults(run=lambda settings, args: cmd_chat(settings, args.who))
+    demo = sub.add_parser("demo", help=_("set up the sample ward and chat as its chairman"))
+    demo.add_argument("--reset", action="store_true", help=_("rebuild the demo data"))
+    demo.add_argument("--database", help=_("database URL (default: a local demo file)"))
+    demo.set_defaults(run=_demo)
+
+
+def _demo(settings: Settings, args: argparse.Namespace) -> Any:
+    from dataclasses import replace
+
+    from bot.config import DEMO_DATABASE_URL
+
+    return cmd_demo(replace(settings, database_url=args.database or DEMO_DATABASE_URL), args.reset)
+
+
+async def cmd_chat(settings: Settings, who: str | None) -> int:
+    from bot.app import App
+    from bot.channels.console import Console
+
+    app = await App.open(settings)
+    try:
+        person = await app.repo.find_person(who) if who else None
+        if person is None and who is None:
+            for role in ("admin", "chairman"):
+                person = await app.repo.find_person(role)
+                if person:
+                    break
+        if person is None:
+            err(
+                _(
+                    "No such person: {who}. Run `chiso setup ward.toml` first, or `chiso demo`.",
+                    who=who or "admin",
+                )
+            )
+            return 2
+        await Console(app.router, person).run()
+        return 0
+    finally:
+        await app.close()
+
+
+async def configured_channels(app: App, settings: Settings) -> dict[str, Any]:
+    """The configured channels: Telegram, the Zalo Bot, the Zalo OA (with its first token
+    pair put in the database when it has none)."""
+    found: dict[str, Any] = {"telegram": None, "zalo": None, "zalo_oa": None}
+    if settings.telegram_token:
+        from bot.channels.telegram import TelegramChannel
+
+        found["telegram"] = TelegramChannel(
+            app.router, settings.telegram_token, settings.telegram_api_base_url
+        )
+    if settings.zalo_token:
+        from bot.channels.zalo import ZaloBotChannel
+
+        found["zalo"] = ZaloBotChannel(app.router, settings.zalo_token, settings.zalo_api_base_url)
+    if settings.zalo_oa_enabled:
+        from datetime import timedelta
+
+        from bot.channels.zalo_oa import PROVIDER, ZaloOAClient
+        from store.oauth import TokenStore
+
+        tokens = TokenStore(app.repo.sessions)
+        assert settings.zalo_oa_id and settings.zalo_oa_app_id and settings.zalo_oa_secret_key
+        now = app.services.clock.now()
+        if (
+            settings.zalo_oa_refresh_token
+            and await tokens.get(PROVIDER, settings.zalo_oa_id) is None
+        ):
+            await tokens.save(
+                PROVIDER,
+                settings.zalo_oa_id,
+                settings.zalo_oa_access_token or "",
+                settings.zalo_oa_refresh_token,
+                now + timedelta(minutes=1 if not settings.zalo_oa_access_token else 60),
+                now,
+                None,
+            )
+        found["zalo_oa"] = ZaloOAClient(
+            tokens,
+            settings.zalo_oa_app_id,
+            settings.zalo_oa_secret_key,
+            settings.zalo_oa_id,
+            api_base_url=settings.zalo_oa_api_base_url,
+            oauth_url=settings.zalo_oauth_url,
+        )
+    return found
+
+
+async def cmd_run(settings: Settings, who: str | None) -> int:
+    if not (settings.telegram_enabled or settings.zalo_enabled):
+        log.info("no TELEGRAM_BOT_TOKEN or ZALO_BOT_TOKEN: starting the console channel")
+        return await cmd_chat(settings, who)
+    for url, secret, name in (
+        (settings.telegram_webhook_url, settings.telegram_webhook_secret, "TELEGRAM"),
+        (settings.zalo_webhook_url, settings.zalo_webhook_secret, "ZALO"),
+    ):
+        if url and not (secret and 8 <= len(secret) <= 256):
+            log.error("%s_WEBHOOK_URL needs %s_WEBHOOK_SECRET (8 to 256 characters)", name, name)
+            return 2
+    import asyncio
+    import signal
+
+    from bot.app import App
+
+    app = await App.open(settings)
+    log.info("starting: %s", settings.describe())
+    channels = await configured_channels(app, settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    from telegram.error import InvalidToken, TelegramError
+
+    from bot.channels.telegram import WebhookRefused
+    from bot.channels.zalo import ZaloError
+    from bot.runner import running
+
+    try:
+        # the Bot API unreachable at start (network down, Telegram blocked): wait for it,
+        # trying again with back-off and logging each try, until it answers or we are stopped
+        if channels["telegram"] is not None and not await channels["telegram"].connect(stop):
+            log.info("stopped before the Telegram Bot API could be reached")
+            return 0
+        async with running(
+            app, channels["telegram"], zalo=channels["zalo"], zalo_oa=channels["zalo_oa"]
+        ):
+            await stop.wait()
+            log.info("stopping")
+    except InvalidToken:
+        log.error("Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather")
+        return 2
+    except WebhookRefused as exc:
+        log.error(
+            "Telegram refused the webhook (check TELEGRAM_WEBHOOK_URL and "
+            "TELEGRAM_WEBHOOK_SECRET): %s",
+            exc,
+        )
+        return 2
+    except TelegramError as exc:
+        log.error(
+            "the Telegram Bot API failed while starting (%s): %s",
+            settings.telegram_api_base_url or "api.telegram.org",
+            type(exc).__name__,
+        )
+        return 2
+    except ZaloError as exc:
+        log.error("the Zalo Bot API refused to start: %s", type(exc).__name__)
+        return 2
+    finally:
+        await app.close()
+    return 0
+
+
+async def cmd_demo(settings: Settings, reset: bool) -> int:
+    from bot.app import App
+    from bot.config import hide_password
+    from bot.demo import install_demo
+
+    app = await App.open(settings, charts=False)
+    try:
+        ward_name = await install_demo(app, reset=reset)
+    finally:
+        await app.close()
+    out(
+        _(
+            "Demo ward “{ward}” is ready in {db}.",
+            ward=ward_name,
+            db=hide_password(settings.database_url),
+        )
+    )
+    return await cmd_chat(settings, "chairman")

@@ -1,0 +1,66 @@
+"""`chiso setup ward.toml`: create or update the ward from its configuration file."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.cli.common import _, err, out
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    setup = sub.add_parser("setup", help=_("create or update the ward from ward.toml"))
+    setup.add_argument("file", type=Path)
+    setup.set_defaults(run=lambda settings, args: cmd_setup(settings, args.file))
+
+
+async def cmd_setup(settings: Settings, path: Path) -> int:
+    from bot.app import App
+    from handlers.problems import describe
+    from ingest.ward_config import WardConfigError, load_ward_config
+    from store.setup import apply_ward_config
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        err(_("Cannot read {path}: {error}", path=str(path), error=str(exc)))
+        return 2
+    try:
+        cfg = load_ward_config(text)
+    except WardConfigError as exc:
+        err(_("{path} has problems; nothing was written:", path=str(path)))
+        for p in exc.problems:
+            where = _("line {line}", line=p.line) if p.line else _("file")
+            err(f"  {path.name}, {where}: {describe(p.problem, _)}")
+        return 2
+    app = await App.open(settings, charts=False)
+    try:
+        async with app.repo.sessions.begin() as s:
+            summary = await apply_ward_config(s, cfg, app.services.clock.now())
+        app.repo.invalidate()
+    finally:
+        await app.close()
+    verb = _("Created") if summary.created_ward else _("Updated")
+    if summary.renamed_from:
+        out(_("Renamed “{old}” to “{new}”.", old=summary.renamed_from, new=cfg.name))
+    out(
+        _(
+            "{verb} {ward}: departments +{d_add}/~{d_upd}/−{d_rm}, people +{p_add}/~{p_upd}/"
+            "−{p_rm}, chats +{c_add}/~{c_upd}.",
+            verb=verb,
+            ward=cfg.name,
+            d_add=summary.added["departments"],
+            d_upd=summary.updated["departments"],
+            d_rm=summary.removed["departments"],
+            p_add=summary.added["people"],
+            p_upd=summary.updated["people"],
+            p_rm=summary.removed["people"],
+            c_add=summary.added["chats"],
+            c_upd=summary.updated["chats"],
+        )
+    )
+    return 0
