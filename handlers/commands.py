@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from handlers import broadcast, chats, help, reschedule, score_import, scores, tasks
+from handlers import broadcast, chats, help, reschedule, score_import, scores, task_search, tasks
 from handlers.context import Ctx
 from handlers.intents import IntentMatch
 from handlers.permissions import may_ever, role_of, rule
@@ -43,6 +43,7 @@ class Command:
     action: str = "see_ward_data"  # what the asker must be allowed (handlers/permissions.py)
     help: str | None = None  # the /help line (a catalog message id); None: not in /help
     intent: str | None = None  # the free-text intent that runs this command
+    also: tuple[str, ...] = ()  # other intents that run it
     menu: bool = True  # shown in Telegram's command menu
     any_group: bool = False  # works in a group that is not registered (registration)
     shown_for: str | None = None  # the action that decides who sees it (default: action)
@@ -68,6 +69,10 @@ def _task_list(view: str) -> Handler:
         return await tasks.list_tasks(ctx, arg, view)
 
     return run
+
+
+async def _find_task(ctx: Ctx, arg: str, match: IntentMatch | None) -> Reply:
+    return await task_search.answer(ctx, arg, match)
 
 
 async def _start(ctx: Ctx, arg: str, match: IntentMatch | None) -> Reply:
@@ -196,6 +201,17 @@ COMMANDS: tuple[Command, ...] = (
         intent="tasks_overdue",
     ),
     Command(
+        ("timviec", "findtask"),
+        N_("Find a task by its words: deadline and who does it"),
+        _find_task,
+        help=N_(
+            "• “hạn số hóa hồ sơ là khi nào”, “việc tuyên truyền giao cho ai” or /timviec "
+            "WORDS — a task's deadline and departments"
+        ),
+        intent="task_when",
+        also=("task_who",),
+    ),
+    Command(
         ("xong", "done"),
         N_("Mark a task done: /xong NUMBER"),
         _close,
@@ -316,7 +332,9 @@ COMMANDS: tuple[Command, ...] = (
     ),
 )
 BY_NAME: dict[str, Command] = {name: c for c in COMMANDS for name in c.names}
-BY_INTENT: dict[str, Command] = {c.intent: c for c in COMMANDS if c.intent}
+BY_INTENT: dict[str, Command] = {
+    intent: c for c in COMMANDS for intent in (c.intent, *c.also) if intent
+}
 SECTIONS = (QUESTIONS, DIGITAL_TEAM, ADMINISTRATORS, DEADLINES)
 
 

@@ -2,9 +2,12 @@
 
 Until confirmed nothing is stored. In the preview an admin can move a task to another
 department (/sua N CODE), change its deadline (/sua N 30/12/2025 or any deadline phrase),
-drop it (/bo N), confirm or discard. On confirm the directive becomes the latest, each
-department's group chat is told what it was given (through the outbox), and score figures
-quoted in the directive are offered for storing.
+drop it (/bo N), confirm or discard. On a phone the same is done with the buttons under the
+preview (numbered choices on Zalo): "Fix N" asks what to fix (a department button, or a
+code or deadline typed), "Drop N" drops it. A dropped task keeps its number, marked
+dropped, so the numbers an admin reads never shift. On confirm the directive becomes the
+latest, each department's group chat is told what it was given (through the outbox), and
+score figures quoted in the directive are offered for storing.
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ from store.records import ChatRec, DirectiveRec, TaskRec, WardRec
 from store.tasks import NewDirective, NewTask, NewUnit
 
 CONFIRM_KIND = "confirm_directive"
+FIX_KIND = "fix_directive_task"  # "Fix N" pressed: which department or deadline
+FIX_CHOICE, DROP_CHOICE, DEPT_CHOICE, BACK_CHOICE = "fix:", "drop:", "dept:", "back"
 PENDING_TTL = timedelta(hours=24)
 DOCUMENT_ERRORS = {
     "unsupported_file": "unsupported_document",
@@ -131,6 +136,14 @@ async def from_file(ctx: Ctx, file: InboundFile, *, scores_if_no_tasks: bool = F
     if got.error is not None:
         return Reply(document_problem(got.error, file.name, _, got.limit))
     if got.directive is None:
+        nothing = not got.drafts and all(p.code == "no_scores_found" for p in got.problems or ())
+        if nothing:  # a text with neither tasks nor figures: say both
+            return Reply(
+                _(
+                    "I found no tasks and no score figures in “{name}”; nothing was stored.",
+                    name=file.name,
+                )
+            )
         return await score_import.from_read(ctx, got.drafts, got.problems)
     return await _from_read(ctx, got.directive, file.name)
 
@@ -195,10 +208,12 @@ def _group_name(task: dict[str, Any], ward: WardRec, _: Translator) -> str:
     if len(professional) > 1 and codes == professional and len(leads) == len(codes):
         return _("All professional departments")
     names = ", ".join(literal(u["name"]) for u in leads if u["name"])
-    return names or _("⚠ No department named (assign one with /sua N CODE)")
+    return names or _("⚠ Department unclear: which department does it? (/sua N CODE)")
 
 
 def _task_lines(number: int, task: dict[str, Any], _: Translator) -> list[str]:
+    if task.get("dropped"):  # kept with its number, so that the numbers never shift
+        return [f"{number}. " + _("(dropped)") + f" {short(task['text'], 80)}"]
     lines = [f"{number}. {short(task['text'], 200)}"]
     lines.append("    " + _("Deadline: {deadline}", deadline=_deadline_label(task, _)))
     supports = [literal(u["name"]) for u in task["units"] if u["role"] == "support"]
@@ -266,15 +281,30 @@ def pages_of(data: dict[str, Any]) -> int:
     return page_count(len(data["tasks"]), TASKS_PER_PAGE)
 
 
+def kept(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The tasks not dropped."""
+    return [t for t in data["tasks"] if not t.get("dropped")]
+
+
+def _task_choices(data: dict[str, Any], page: int) -> list[tuple[int, str, str]]:
+    """(number, fix choice, drop choice) of the page's tasks still kept."""
+    return [
+        (number, f"{FIX_CHOICE}{number}", f"{DROP_CHOICE}{number}")
+        for number, task in page_items(data["tasks"], page, TASKS_PER_PAGE)
+        if not task.get("dropped")
+    ]
+
+
 async def _preview(ctx: Ctx, data: dict[str, Any], note: str = "") -> Reply:
     _ = ctx._
     assert ctx.ward is not None and ctx.person is not None
     pages = pages_of(data)
     page = current_page(data, len(data["tasks"]), TASKS_PER_PAGE)
     data["page"] = page
-    pending_id = await ctx.ask(
-        CONFIRM_KIND, data, ["confirm", "discard", *page_choices(page, pages)], PENDING_TTL
-    )
+    task_choices = _task_choices(data, page)
+    choices = ["confirm", "discard", *page_choices(page, pages)]
+    choices += [c for _n, fix, drop in task_choices for c in (fix, drop)]
+    pending_id = await ctx.ask(CONFIRM_KIND, data, choices, PENDING_TTL)
     lines = ([note, ""] if note else []) + describe(data, ctx.ward, _, page)
     lines += [
         "",
@@ -291,7 +321,82 @@ async def _preview(ctx: Ctx, data: dict[str, Any], note: str = "") -> Reply:
     ]
     if pages > 1:
         buttons.append(page_buttons(pending_id, page, pages, _))
+    # the order of the buttons is the order of the choices (numbered choices on Zalo)
+    for number, fix, drop in task_choices:
+        buttons.append(
+            [
+                Button(_("✏ Fix {number}", number=number), f"p{pending_id}:{fix}"),
+                Button(_("🗑 Drop {number}", number=number), f"p{pending_id}:{drop}"),
+            ]
+        )
     return Reply("\n".join(lines), buttons=buttons)
+
+
+async def on_task_choice(ctx: Ctx, data: dict[str, Any], choice: str) -> Reply | None:
+    """A task's button under the preview: "drop:N" drops it, "fix:N" asks what to fix."""
+    _ = ctx._
+    assert ctx.ward is not None
+    if choice.startswith(DROP_CHOICE):
+        return await edit(ctx, data, "bo", choice.removeprefix(DROP_CHOICE))
+    if not choice.startswith(FIX_CHOICE):
+        return None
+    head = choice.removeprefix(FIX_CHOICE)
+    if not head.isdigit() or not 1 <= int(head) <= len(data["tasks"]):
+        return Reply(
+            _(
+                "There is no task {number} in this directive (1–{last}); nothing was changed.",
+                number=head or "?",
+                last=len(data["tasks"]),
+            )
+        )
+    number = int(head)
+    task = data["tasks"][number - 1]
+    if task.get("dropped"):
+        return Reply(_("Task {number} is already dropped; nothing was changed.", number=number))
+    departments = list(ctx.ward.departments)
+    choices = [f"{DEPT_CHOICE}{d.code}" for d in departments] + [BACK_CHOICE]
+    pending_id = await ctx.ask(FIX_KIND, {"preview": data, "number": number}, choices, PENDING_TTL)
+    lines = [
+        _("Fixing task {number}: {text}", number=number, text=short(task["text"], 160)),
+        "    " + _("Deadline: {deadline}", deadline=_deadline_label(task, _)),
+        "",
+        _(
+            "Choose its department below, or type a department code or a new deadline "
+            "(30/12/2025, “cuối tháng 12”)."
+        ),
+    ]
+    dept_buttons = [
+        Button(literal(d.code), f"p{pending_id}:{DEPT_CHOICE}{d.code}") for d in departments
+    ]
+    buttons = [dept_buttons[i : i + 3] for i in range(0, len(dept_buttons), 3)]
+    buttons.append([Button(_("↩ Back to the preview"), f"p{pending_id}:{BACK_CHOICE}")])
+    return Reply("\n".join(lines), buttons=buttons)
+
+
+async def on_fix_answer(
+    ctx: Ctx,
+    payload: dict[str, Any],
+    choice: str | None,
+    text: str,
+    command: tuple[str, str] | None,
+) -> Reply | None:
+    """The answer to "Fix N": a department button, Back, /sua or /bo, or a code or a
+    deadline typed."""
+    data = payload.get("preview")
+    number = payload.get("number")
+    if not isinstance(data, dict) or not isinstance(number, int):
+        return None
+    if choice == BACK_CHOICE:
+        return await _preview(ctx, copy.deepcopy(data))
+    if choice is not None and choice.startswith(DEPT_CHOICE):
+        return await edit(ctx, data, "sua", f"{number} {choice.removeprefix(DEPT_CHOICE)}")
+    if command is not None:
+        if command[0] in ("sua", "bo"):
+            return await edit(ctx, data, command[0], command[1])
+        return None
+    if choice is None and text and not text.startswith("/"):
+        return await edit(ctx, data, "sua", f"{number} {text}")
+    return None
 
 
 async def show_page(ctx: Ctx, pending_payload: dict[str, Any], page: int) -> Reply:
@@ -324,10 +429,13 @@ async def edit(ctx: Ctx, pending_payload: dict[str, Any], command: str, arg: str
         )
     index = int(head) - 1
     task = data["tasks"][index]
+    if task.get("dropped"):
+        return Reply(_("Task {number} is already dropped; nothing was changed.", number=index + 1))
     if command == "bo":
-        if len(data["tasks"]) == 1:
+        if len(kept(data)) == 1:
             return Reply(_("This is the last task; type /huy to discard the directive instead."))
-        data["tasks"].pop(index)
+        task["dropped"] = True  # it keeps its number: the others do not shift
+        data["unknown_units"] = _unknown_units(data)
         return await _preview(ctx, data, _("Task {number} dropped.", number=index + 1))
     rest = rest.strip()
     dept = resolve_department(ctx.ward, rest) if rest else None
@@ -336,9 +444,7 @@ async def edit(ctx: Ctx, pending_payload: dict[str, Any], command: str, arg: str
             u for u in task["units"] if u["role"] == "support" and u["department"] != dept.code
         ]
         task["units"] = [{"role": "lead", "department": dept.code, "name": dept.name}, *others]
-        data["unknown_units"] = sorted(
-            {u["name"] for t in data["tasks"] for u in t["units"] if not u["department"]}
-        )
+        data["unknown_units"] = _unknown_units(data)
         return await _preview(
             ctx, data, _("Task {number} now belongs to {name}.", number=index + 1, name=dept.name)
         )
@@ -359,6 +465,10 @@ async def edit(ctx: Ctx, pending_payload: dict[str, Any], command: str, arg: str
     )
 
 
+def _unknown_units(data: dict[str, Any]) -> list[str]:
+    return sorted({u["name"] for t in kept(data) for u in t["units"] if not u["department"]})
+
+
 async def on_choice(ctx: Ctx, pending_id: int, data: dict[str, Any], choice: str) -> Reply:
     _ = ctx._
     refusal = check(ctx, "load_directive")
@@ -366,7 +476,7 @@ async def on_choice(ctx: Ctx, pending_id: int, data: dict[str, Any], choice: str
         return refusal
     if not await ctx.repo.clear_pending(pending_id):
         return Reply(_("This question has already been answered."))  # a second tap
-    if choice != "confirm" or not data.get("tasks"):
+    if choice != "confirm" or not kept(data):
         return Reply(_("Discarded; nothing was stored."))
     assert ctx.ward is not None and ctx.person is not None
     header = data["header"]
@@ -396,7 +506,7 @@ async def on_choice(ctx: Ctx, pending_id: int, data: dict[str, Any], choice: str
                 source_line=t.get("source_line"),
                 section=t.get("section") or "",
             )
-            for t in data["tasks"]
+            for t in kept(data)
             for units in _per_lead(t["units"])
         ],
     )

@@ -38,6 +38,8 @@ INTENTS: tuple[str, ...] = (
     "tasks_overdue",
     "progress",
     "broadcast",
+    "task_when",
+    "task_who",
 )
 PERIODS: tuple[str, ...] = ("month", "year")
 VOCABULARY_FILE = "intents_vi.toml"
@@ -47,7 +49,7 @@ _WORD = re.compile(r"[a-z0-9]+|\?+")
 _NON_SPACE = re.compile(r"\S")
 _ELONGATED = re.compile(r"([aeiouy])\1{2,}")  # "alooo", "hiii": a vowel three or more times
 _QUESTION_MARK = "?"
-_TABLES = frozenset({"settings", "expand", "words", "period", "groups", "intents"})
+_TABLES = frozenset({"settings", "expand", "words", "period", "groups", "intents", "search"})
 _INTENT_KEYS = frozenset(
     {
         "priority",
@@ -61,6 +63,8 @@ _INTENT_KEYS = frozenset(
         "question_bonus",
         "max_extra_tokens",
         "absorbs",
+        "index_weight",
+        "extra_token_penalty",
     }
 )
 # Placeholders written over matched text (same length, so offsets stay valid). Neither can be
@@ -102,6 +106,8 @@ class _Intent:
     question_bonus: float
     max_extra_tokens: int | None
     absorbs: frozenset[str]
+    index_weight: float  # evidence from naming the index itself ([words].index_names)
+    extra_token_penalty: float  # per word nothing explains (a task's subject: none)
 
 
 class VocabularyError(ValueError):
@@ -148,11 +154,13 @@ class IntentMatcher:
         question = table.pop("question", ())
         ignore = [self._norm(t) for t in table.pop("ignore", ())]
         ignore_patterns = table.pop("ignore_patterns", ())
+        index_names = [self._norm(t) for t in table.pop("index_names", ())]
         if table:
             raise VocabularyError(f"unknown keys in [words]: {sorted(table)}")
         self._fillers = frozenset(word for text in fillers for word in self._words(text))
         self._question = _compile_terms(map(self._norm, question))
         self._ignore = _compile_terms(ignore, patterns=ignore_patterns)
+        self._index_name = _compile_terms(index_names)
 
         # (value, pattern) in the order of the [[period]] tables: the first table with a hit wins
         self._periods: list[tuple[str, re.Pattern[str]]] = []
@@ -263,6 +271,10 @@ class IntentMatcher:
                     question_bonus=float(table.get("question_bonus", s.question_bonus)),
                     max_extra_tokens=None if max_extra is None else int(max_extra),
                     absorbs=absorbs,
+                    index_weight=float(table.get("index_weight", 0.0)),
+                    extra_token_penalty=float(
+                        table.get("extra_token_penalty", s.extra_token_penalty)
+                    ),
                 )
             )
         return tuple(built)
@@ -295,13 +307,20 @@ class IntentMatcher:
 
         explained: set[int] = set()  # indexes of words something accounts for
 
+        # the index's own name is explained (and is evidence for intents that say so); its
+        # words are then neither evidence for a keyword nor unexplained
+        named = False
+        if self._index_name is not None and self._index_name.search(line):
+            named = True
+            line = self._index_name.sub(lambda m: _NON_SPACE.sub(_GROUP, m.group()), line)
+
         group: str | None = None
         if self._group is not None:
             first_group = self._group.search(line)
             if first_group is not None:
                 group = self._group_of[first_group.group(1)]
                 line = self._group.sub(lambda m: _NON_SPACE.sub(_GROUP, m.group()), line)
-                explained.update(i for i, w in enumerate(line.split(" ")) if w[0] == _GROUP)
+        explained.update(i for i, w in enumerate(line.split(" ")) if w[0] == _GROUP)
 
         period: str | None = None
         for value, pattern in self._periods:
@@ -341,7 +360,7 @@ class IntentMatcher:
                 own[intent.name] = mine
                 explained |= mine
 
-        return self._decide(words, explained, evidence, own, asked, group, period)
+        return self._decide(words, explained, evidence, own, asked, group, period, named)
 
     def _decide(
         self,
@@ -352,12 +371,11 @@ class IntentMatcher:
         asked: bool,
         group: str | None,
         period: str | None,
+        named: bool = False,
     ) -> IntentMatch | None:
         s = self._settings
         unexplained = len(words) - len(explained)
-        context = (
-            s.full_coverage_bonus if unexplained == 0 else 0.0
-        ) - s.extra_token_penalty * unexplained
+        coverage = s.full_coverage_bonus if unexplained == 0 else 0.0
         scores: dict[str, float] = {}
         best: _Intent | None = None
         for intent in self._intents:
@@ -366,6 +384,8 @@ class IntentMatcher:
                 base += intent.group_weight
             if period is not None:
                 base += intent.period_weight
+            if named:
+                base += intent.index_weight
             if base <= 0.0:
                 continue
             if intent.max_extra_tokens is not None:
@@ -377,6 +397,7 @@ class IntentMatcher:
                 )
                 if extra > intent.max_extra_tokens:
                     continue
+            context = coverage - intent.extra_token_penalty * unexplained
             score = base + context + (intent.question_bonus if asked else 0.0)
             if score < s.threshold:
                 continue
@@ -411,7 +432,13 @@ def load_vocabulary(source: str | bytes | None = None) -> dict[str, Any]:
     return tomllib.loads(source)
 
 
-_DEFAULT = IntentMatcher(load_vocabulary())
+_VOCABULARY = load_vocabulary()
+_DEFAULT = IntentMatcher(_VOCABULARY)
+
+
+def search_words(key: str) -> tuple[str, ...]:
+    """A word list of the [search] table (searching task texts), folded: e.g. "stop_words"."""
+    return tuple(fold(w) for w in _VOCABULARY.get("search", {}).get(key, ()))
 
 
 def match_intent(text: str) -> IntentMatch | None:

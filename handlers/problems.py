@@ -32,6 +32,10 @@ MESSAGES = {
     "missing_column": N_(
         "The file has no “{column}” column (see the column layout in the README)."
     ),
+    "unknown_column": N_(
+        "The file has a column “{column}” that the index does not have; remove or rename it "
+        "(see the column layout in the README). Nothing was stored."
+    ),
     "bad_value": N_("Row {row}, column “{column}”: “{value}” is not a valid value."),
     "period_out_of_range": N_(
         "{period}: the period is not possible; figures go from {first} to {last}."
@@ -60,6 +64,34 @@ MESSAGES = {
     "bad_role": N_("“{value}” is not a role; use one of: {roles}."),
     "bad_channel": N_("“{value}” is not a channel; use one of: {channels}."),
     "bad_kind": N_("“{value}” is not a chat kind; use one of: {kinds}."),
+    "toml_invalid": N_(
+        "This line is not written as the file needs: check the “key = value” form, the "
+        "quotes and the brackets."
+    ),
+    "toml_unclosed_string": N_(
+        'A text is not closed: end it with a double quote (") on the same line.'
+    ),
+    "toml_bad_character": N_(
+        "The line holds a character the file cannot contain (a control character or a stray "
+        "symbol); type the line again."
+    ),
+    "toml_defined_twice": N_("A key or a section is written twice; keep only one."),
+    "toml_unclosed_bracket": N_("A list is not closed: end it with “]”."),
+    "toml_missing_equals": N_("A key has no “=”: write it as key = value."),
+    "toml_bad_value": N_(
+        'The value is not valid: write text in double quotes (name = "Phường Hòa Phong"), '
+        "numbers without quotes, lists in [ ]."
+    ),
+    "empty_id": N_("{key} of {name} is empty: write the id or remove the line."),
+    "not_an_integer": N_(
+        "{key} of {name} must be a whole number (the id Telegram gives), not “{value}”."
+    ),
+    "duplicate_person_at": N_(
+        "{name} is listed twice (first on line {other_line}); keep one entry."
+    ),
+    "duplicate_chat": N_(
+        "The chat {chat_id} is listed twice (first on line {other_line}); keep one entry."
+    ),
 }
 _NUMBER_PARAMS = {"score", "max", "expected", "total", "computed"}
 _GROUP_PARAMS = {"group"}

@@ -70,11 +70,23 @@ async def _directive_answer(ctx: Ctx, pending: PendingRec, answer: Answer) -> Re
     if answer.page is not None:
         return await directives.show_page(ctx, pending.payload, answer.page)
     if answer.choice is not None:
+        # a task's Fix / Drop button under the preview
+        reply = await directives.on_task_choice(ctx, pending.payload, answer.choice)
+        if reply is not None:
+            return reply
         return await directives.on_choice(ctx, pending.id, pending.payload, answer.choice)
     command = commands.find(answer.command[0]) if answer.command else None
     if answer.command is not None and command is not None and command.name in ("sua", "bo"):
         return await directives.edit(ctx, pending.payload, command.name, answer.command[1])
     return None
+
+
+async def _fix_answer(ctx: Ctx, pending: PendingRec, answer: Answer) -> Reply | None:
+    command = commands.find(answer.command[0]) if answer.command else None
+    typed = (command.name, answer.command[1]) if command and answer.command else None
+    return await directives.on_fix_answer(
+        ctx, pending.payload, answer.choice, answer.text, typed or answer.command
+    )
 
 
 async def _scores_answer(ctx: Ctx, pending: PendingRec, answer: Answer) -> Reply | None:
@@ -119,6 +131,7 @@ class Question:
 # every kind of question a handler asks (ctx.ask) and who handles its answer
 ANSWERS: dict[str, Question] = {
     directives.CONFIRM_KIND: Question("load_directive", _directive_answer, pages=True),
+    directives.FIX_KIND: Question("load_directive", _fix_answer),
     score_import.CONFIRM_KIND: Question("load_scores", _scores_answer, pages=True),
     score_import.AWAIT_KIND: Question("load_scores", _report_answer),
     tasks.EVIDENCE_KIND: Question("close_task", _evidence_answer),

@@ -32,6 +32,7 @@ from ingest.snapshot_draft import (
 )
 from locales import Translator
 from store.records import PendingRec
+from store.repo import Repo
 
 CONFIRM_KIND = "confirm_scores"
 AWAIT_KIND = "await_scores"
@@ -164,6 +165,27 @@ def describe_draft(d: SnapshotDraft, _: Translator) -> list[str]:
     return lines
 
 
+async def replacing_lines(repo: Repo, ward_id: int, d: SnapshotDraft, _: Translator) -> list[str]:
+    """A preview line when the draft replaces figures already stored (same period and as-of
+    date): storing it is then a correction, and the admin should know."""
+    stored = await repo.snapshot_history(ward_id, d.period_kind, limit=REPLACE_LOOKUP)
+    same = [
+        s for s in stored if s.year == d.year and s.period == (d.period or 0) and s.as_of == d.as_of
+    ]
+    if not same:
+        return []
+    return [
+        _(
+            "⚠ This replaces the figures of {period} stored for {date}.",
+            period=_draft_label(d, _),
+            date=_.date(same[0].as_of),
+        )
+    ]
+
+
+REPLACE_LOOKUP = 120  # stored periods looked at for a replacement (ten years of months)
+
+
 async def offer(ctx: Ctx, drafts: list[SnapshotDraft], note: str = "") -> Reply:
     """Shows drafts read elsewhere (e.g. in a directive) and asks to store them."""
     reply = await _preview(ctx, drafts)
@@ -207,6 +229,8 @@ async def _preview(
         lines += ["", page_heading(page, pages, shown[0][0], shown[-1][0], _)]
     for _number, d in shown:
         lines += ["", *describe_draft(d, _)]
+        if ctx.ward is not None:
+            lines += await replacing_lines(ctx.repo, ctx.ward.id, d, _)
     if undated:
         lines += [
             "",

@@ -1,13 +1,17 @@
 """Tasks from directives: list them, close them with evidence, reopen, and the overview.
 
-Who sees what: "việc của tôi" lists the tasks of the asker's departments (leaders and admins
-without a department see the whole ward); naming a department ("việc phòng VH-XH") lists that
-department's. Only a member of a department the task names, or an admin, closes a task; only
-admins reopen one.
+Who sees what: "việc của tôi" lists the tasks of the asker's departments (admins without a
+department see the whole ward; the chairman and vice chairmen get the overview by department);
+naming a department ("việc phòng VH-XH") lists that department's. A task given to several
+departments is stored once per department (same directive and text): a department sees its
+own part, the chairman and admins one line with the departments' progress ("3/7 phòng đã xong;
+chưa: VP, …"). Only a member of a department the task names, or an admin, closes a task; only
+admins reopen one (its evidence leaves the current state; the task events keep it).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -15,6 +19,7 @@ from handlers.context import Ctx
 from handlers.departments import find_department
 from handlers.permissions import allowed, check
 from handlers.protocol import Button, Inbound, Reply, literal
+from locales import Translator
 from reminders.clock import VN_TZ
 from reminders.planner import PlanTask, occurrence_to_close
 from reminders.wording import (  # the words about tasks, shared with the reminders
@@ -31,6 +36,8 @@ EVIDENCE_KIND = "await_evidence"
 EVIDENCE_TTL = timedelta(hours=24)
 DUE_SOON_WORKING_DAYS = 3
 MAX_LISTED = 30
+MAX_NAMED_PENDING = 6  # departments named as not done yet in a shared task's line
+MAX_SHARED_IN_PROGRESS = 10  # shared tasks listed under the overview
 
 
 @dataclass(frozen=True)
@@ -111,24 +118,139 @@ def render_task(task: TaskRec, ctx: Ctx, today: date, with_units: bool = True) -
     return lines
 
 
-def _scope(ctx: Ctx, text: str) -> tuple[list[str] | None, str]:
+@dataclass(frozen=True)
+class Scope:
+    departments: list[str] | None  # None: the whole ward
+    who: str  # how the answer names them
+    named: bool  # the text named a department ("việc phòng VH-XH")
+
+
+def _scope(ctx: Ctx, text: str) -> Scope:
     """Which departments to list, and how to name them in the answer."""
-    _ = ctx._
     assert ctx.person is not None and ctx.ward is not None
     named = find_department(ctx.ward, text)
     if named is not None:
-        return [named.code], literal(named.name)
+        return Scope([named.code], literal(named.name), True)
     if ctx.person.departments:
         names = [literal(d.name) for d in ctx.ward.departments if d.code in ctx.person.departments]
-        return list(ctx.person.departments), ", ".join(names)
-    return None, literal(ctx.ward.name)
+        return Scope(list(ctx.person.departments), ", ".join(names), False)
+    return Scope(None, literal(ctx.ward.name), False)
+
+
+def unknown_department_reply(ctx: Ctx, text: str) -> Reply | None:
+    """ "việc phòng ABC" naming no department of the ward: say so and list the ward's."""
+    from handlers.task_search import unknown_department
+
+    assert ctx.ward is not None
+    name = unknown_department(ctx.ward, text)
+    if name is None:
+        return None
+    _ = ctx._
+    lines = [_("The ward has no department “{name}”. Its departments:", name=literal(name))]
+    lines += [f"• {literal(d.code)} — {literal(d.name)}" for d in ctx.ward.departments]
+    if ctx.ward.departments:
+        code = literal(ctx.ward.departments[0].code)
+        lines += ["", _("Ask e.g. “việc phòng {code}”.", code=code)]
+    return Reply("\n".join(lines))
+
+
+def sees_shared(ctx: Ctx) -> bool:
+    """The chairman, vice chairmen and admins see a task given to several departments as
+    one line; a department sees its own part."""
+    return is_leader(ctx)
+
+
+def part_key(task: TaskRec) -> tuple[int, str, date | None, str | None]:
+    """The parts of a task given to several departments share directive, text and deadline."""
+    return (task.directive.id, task.text, task.deadline, task.recurrence)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of a list: a task, or a task given to several departments (all its parts)."""
+
+    task: TaskRec  # the first part shown
+    parts: tuple[TaskRec, ...]  # every part (one per department), open or done
+
+    @property
+    def shared(self) -> bool:
+        return len(self.parts) > 1
+
+
+async def entries_of(ctx: Ctx, tasks: Sequence[TaskRec], grouped: bool) -> list[Entry]:
+    """The list's lines: with `grouped`, the parts of a shared task are one entry (in the place
+    of its first part listed), with all its parts for the progress."""
+    if not grouped:
+        return [Entry(t, (t,)) for t in tasks]
+    assert ctx.ward is not None
+    everything = await ctx.tasks.of_directives(ctx.ward.id, sorted({t.directive.id for t in tasks}))
+    parts: dict[tuple[int, str, date | None, str | None], list[TaskRec]] = {}
+    for task in everything:
+        parts.setdefault(part_key(task), []).append(task)
+    entries, seen = [], set()
+    for task in tasks:
+        key = part_key(task)
+        if key in seen:
+            continue
+        seen.add(key)
+        entries.append(Entry(task, tuple(parts.get(key) or (task,))))
+    return entries
+
+
+def numbers_text(numbers: Sequence[int]) -> str:
+    """#12–#18 for a run, else #12, #14, #15."""
+    ordered = sorted(numbers)
+    if len(ordered) > 2 and ordered[-1] - ordered[0] == len(ordered) - 1:
+        return f"#{ordered[0]}–#{ordered[-1]}"
+    return ", ".join(f"#{n}" for n in ordered)
+
+
+def shared_progress(parts: Sequence[TaskRec], _: Translator) -> str:
+    """ "3/7 departments done; not yet: KTHTDT, VP, …" """
+    pending = [
+        literal(u.department or u.name)
+        for t in parts
+        if t.status != "done"
+        for u in (t.leads or t.units)[:1]
+    ]
+    done = len(parts) - sum(1 for t in parts if t.status != "done")
+    text = _("{done}/{total} departments done", done=done, total=len(parts))
+    if pending:
+        names = ", ".join(pending[:MAX_NAMED_PENDING])
+        if len(pending) > MAX_NAMED_PENDING:
+            names += ", …"
+        text += "; " + _("not yet: {names}", names=names)
+    return text
+
+
+def render_entry(entry: Entry, ctx: Ctx, today: date) -> list[str]:
+    if not entry.shared:
+        return render_task(entry.task, ctx, today)
+    _ = ctx._
+    task = next((t for t in entry.parts if t.status != "done"), entry.task)
+    state = state_of(task, ctx, today)
+    numbers = numbers_text([t.number for t in entry.parts])
+    lines = [f"{STATUS_MARK[state.status]} **{numbers}** {short(task.text)}"]
+    lines.append("    " + _("Deadline: {deadline}", deadline=deadline_text(task, ctx, today)))
+    lines.append("    " + shared_progress(entry.parts, _))
+    supports = ", ".join(literal(u.name) for u in task.supports)
+    if supports:
+        lines.append("    " + _("support: {units}", units=supports))
+    return lines
 
 
 async def list_tasks(ctx: Ctx, text: str, view: str = "all") -> Reply:
     """view: all | week | overdue."""
     _ = ctx._
     assert ctx.ward is not None and ctx.person is not None
-    departments, who = _scope(ctx, text)
+    scope = _scope(ctx, text)
+    if not scope.named:
+        unknown = unknown_department_reply(ctx, text)
+        if unknown is not None:
+            return unknown
+        if view == "all" and ctx.person.role in LEADER_ROLES:
+            return await progress(ctx)  # the chairman's "việc của tôi": the overview
+    departments, who = scope.departments, scope.who
     today = ctx.clock.now().date()
     tasks = await ctx.tasks.open_tasks(ctx.ward.id, departments)
     if view == "week":
@@ -140,8 +262,9 @@ async def list_tasks(ctx: Ctx, text: str, view: str = "all") -> Reply:
         tasks = [t for t in tasks if t.deadline is not None and t.deadline < today]
         tasks.sort(key=lambda t: t.deadline or today)
         title = _("Overdue tasks of {who}:", who=who)
-    else:
-        title = _.plural("{who}: {n} open task", "{who}: {n} open tasks", len(tasks), who=who)
+    entries = await entries_of(ctx, tasks, grouped=not scope.named and sees_shared(ctx))
+    if view not in ("week", "overdue"):
+        title = _.plural("{who}: {n} open task", "{who}: {n} open tasks", len(entries), who=who)
     if not tasks:
         empty = {
             "week": _("No deadlines for {who} this week.", who=who),
@@ -155,18 +278,18 @@ async def list_tasks(ctx: Ctx, text: str, view: str = "all") -> Reply:
         return Reply(_("{who} has no open tasks.", who=who))
     lines = [f"📋 **{title}**"]
     current = None
-    for task in tasks[:MAX_LISTED]:
-        if task.directive.id != current:
-            current = task.directive.id
-            lines += ["", f"📄 {directive_title(task, _)}"]
-        lines += render_task(task, ctx, today)
-    if len(tasks) > MAX_LISTED:
-        lines += ["", _("… and {n} more.", n=len(tasks) - MAX_LISTED)]
+    for entry in entries[:MAX_LISTED]:
+        if entry.task.directive.id != current:
+            current = entry.task.directive.id
+            lines += ["", f"📄 {directive_title(entry.task, _)}"]
+        lines += render_entry(entry, ctx, today)
+    if len(entries) > MAX_LISTED:
+        lines += ["", _("… and {n} more.", n=len(entries) - MAX_LISTED)]
     lines += ["", _("To close a task: /xong NUMBER (then send the evidence).")]
     buttons = [
-        [Button(_("✅ Done #{number}", number=t.number), f"xong:{t.number}")]
-        for t in tasks[:8]
-        if can_close(ctx, t)
+        [Button(_("✅ Done #{number}", number=e.task.number), f"xong:{e.task.number}")]
+        for e in entries[:8]
+        if not e.shared and can_close(ctx, e.task)
     ]
     return Reply("\n".join(lines), buttons=buttons)
 
@@ -349,6 +472,19 @@ async def progress(ctx: Ctx) -> Reply:
         lines.append(_("Behind: {names}.", names=", ".join(late)))
     else:
         lines.append(_("No department has overdue tasks."))
+    shared = [e for e in await entries_of(ctx, tasks, grouped=True) if e.shared]
+    unfinished = [e for e in shared if any(t.status != "done" for t in e.parts)]
+    if unfinished:
+        lines += ["", "**" + _("Tasks given to several departments:") + "**"]
+        for entry in unfinished[:MAX_SHARED_IN_PROGRESS]:
+            task = next(t for t in entry.parts if t.status != "done")
+            mark = STATUS_MARK[state_of(task, ctx, today).status]
+            numbers = numbers_text([t.number for t in entry.parts])
+            lines.append(
+                f"{mark} {numbers} {short(task.text, 80)}: {shared_progress(entry.parts, _)}"
+            )
+        if len(unfinished) > MAX_SHARED_IN_PROGRESS:
+            lines.append(_("… and {n} more.", n=len(unfinished) - MAX_SHARED_IN_PROGRESS))
     return Reply("\n".join(lines))
 
 

@@ -23,6 +23,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from ingest.directive_body import BodyReader, Task
@@ -30,7 +31,7 @@ from ingest.directive_foot import parse_foot
 from ingest.directive_header import clean_lines, kind_from_self_reference, parse_header
 from ingest.directive_units import Assignee, Unit, UnitResolver
 from ingest.score_text import read_score_text
-from ingest.snapshot_draft import ScoreReadError, SnapshotDraft, draft_to_dict
+from ingest.snapshot_draft import ScoreReadError, SnapshotDraft
 from ingest.textnorm import fold
 from ingest.ward_config import WardConfig
 
@@ -40,6 +41,7 @@ __all__ = [
     "Task",
     "Unit",
     "parse_directive",
+    "snapshot_json",
     "to_json",
     "units_from_ward",
 ]
@@ -157,6 +159,37 @@ def _entry(task: Task, who: Assignee | None, role: str, with_codes: bool) -> dic
     }
 
 
+def _number(value: Decimal | None) -> int | float | None:
+    if value is None:
+        return None
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def snapshot_json(d: SnapshotDraft) -> dict[str, Any]:
+    """A quoted period's figures as `chiso parse directive --json` prints them: numbers as
+    numbers, each group an object ({"score": 19.93, "max": 20, "rank": 96, "stated": true}).
+    ingest.snapshot_draft.draft_from_dict reads it back."""
+    return {
+        "period_kind": d.period_kind,
+        "year": d.year,
+        "period": d.period,
+        "as_of": d.as_of.isoformat() if d.as_of else None,
+        "total": _number(d.total),
+        "rank": d.rank,
+        "rank_of": d.rank_of,
+        "source": d.source,
+        "groups": {
+            code: {
+                "score": _number(g.score),
+                "max": _number(g.max_score),
+                "rank": g.rank,
+                "stated": g.stated,
+            }
+            for code, g in d.groups.items()
+        },
+    }
+
+
 def to_json(parsed: ParsedDirective, *, with_codes: bool) -> dict[str, Any]:
     """JSON-safe form. with_codes=False writes every department as written and no codes."""
     entries: list[dict[str, Any]] = []
@@ -178,6 +211,6 @@ def to_json(parsed: ParsedDirective, *, with_codes: bool) -> dict[str, Any]:
         "signer_title": parsed.signer_title,
         "recipients": list(parsed.recipients),
         "tasks": entries,
-        "snapshot": [draft_to_dict(d) for d in parsed.snapshot] if parsed.snapshot else None,
+        "snapshot": [snapshot_json(d) for d in parsed.snapshot] if parsed.snapshot else None,
         "unknown_units": list(parsed.unknown_units),
     }

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 
 from ingest.deadlines import Deadline, parse_deadline
 from ingest.directive_header import Line
-from ingest.directive_items import Item, is_upper, join_items
+from ingest.directive_items import FIGURES, Item, is_upper, join_items
 from ingest.directive_roles import (
     CLOSING_ANY,
     CLOSING_END,
@@ -113,6 +113,7 @@ class _Draft:
     deadline: Deadline | None
     source_line: int
     section: str | None
+    named: list[str] = field(default_factory=list)  # units its own sentence names
 
 
 @dataclass
@@ -165,7 +166,8 @@ class BodyReader:
     # segments
 
     def read(self, lines: Sequence[Line], start: int, stop: int) -> None:
-        items = join_items(lines, start, stop, self.resolver)
+        # tables of figures (score tables) are read by ingest.score_text, never as tasks
+        items = [i for i in join_items(lines, start, stop, self.resolver) if i.mtype != FIGURES]
         stack: list[_Frame] = [_Frame(None, None, heading=True)]
         in_body = False
         done = False
@@ -185,6 +187,7 @@ class BodyReader:
             if (
                 item.mtype is None
                 and not (opener and not in_body)
+                and not self._intro_inside_section(item, stack)
                 and self._plain_heading(item, items, pos)
             ):
                 item.mtype = "plain"  # "Phòng Văn hóa - Xã hội:" on a line of its own
@@ -235,6 +238,16 @@ class BodyReader:
             subject = [p for p in roles.subject if not is_vague(p)]
             if roles.explicit or subject:
                 self._task(text, item.line_no, [root], root, roles=roles)
+
+    def _intro_inside_section(self, item: Item, stack: Sequence[_Frame]) -> bool:
+        """An introduction ("... kết quả như sau:") under a numbered section that an earlier
+        introduction opened: it stays inside the section instead of closing it."""
+        types = [f.mtype for f in stack]
+        if "plain" not in types or stack[-1].mtype == "plain":
+            return False
+        if heading_units(item.text.rstrip(), self.resolver) is not None:
+            return False
+        return item.text.rstrip().endswith(":")
 
     def _plain_heading(self, item: Item, items: Sequence[Item], pos: int) -> bool:
         """An unmarked line that heads the items after it: "Phòng Văn hóa - Xã hội:", or an
@@ -505,14 +518,26 @@ class BodyReader:
             leads, explicit = ctx, False
         elif roles.subject and not all(is_vague(p) for p in roles.subject):
             leads, explicit = roles.subject, False
+        elif self._named_before(stack, frame):
+            leads, explicit = self._named_before(stack, frame), False
         else:
             leads, explicit = self._defaults(), False
         deadline = parse_deadline(text, reference=self.reference)
         draft = self._draft(
             text, leads, explicit, roles.support, deadline, line_no, self._section(stack)
         )
+        named = roles.explicit or roles.subject
+        draft.named = [p for p in named if not is_vague(p)]
         frame.drafts.append(draft)
         return draft
+
+    def _named_before(self, stack: Sequence[_Frame], frame: _Frame) -> list[str]:
+        """Units the sentence just before names, in the same item: "- Phòng X tuyên truyền
+        ...;" then "- Hướng dẫn người dân ..." under a heading that names no unit."""
+        owner = frame if frame.drafts else (stack[-1] if stack else frame)
+        if not owner.drafts:
+            return []
+        return owner.drafts[-1].named
 
     def _defaults(self) -> list[str]:
         """Units of a task nothing else assigns: the preamble's, else the "Kính gửi" list."""

@@ -19,7 +19,14 @@ from dataclasses import dataclass
 
 from ingest.directive_header import Line
 from ingest.directive_roles import CLOSING_END, heading_units
-from ingest.directive_tables import Table, read_table, split_row
+from ingest.directive_tables import (
+    Table,
+    figures_block,
+    is_figure_row,
+    is_heading_cell,
+    read_table,
+    split_row,
+)
 from ingest.directive_units import UnitResolver, vn_lower
 
 # =============================================================================================
@@ -43,9 +50,13 @@ WRAP_MAX = 140
 WRAP_FULL = 0.8
 WRAP_EVIDENCE_MIN = 50
 SHORT_TAIL_AFTER = 40  # a line of one or two words after a long unfinished line is its tail
+FRAGMENT_WORDS = 2  # an unmarked line of at most this many words that ends a sentence ...
+FRAGMENT_AFTER = 20  # ... after a line at least this long is the tail of that line's sentence
 
 # =============================================================================================
 
+
+FIGURES = "figures"  # the type of an item that is a table of figures (never a task)
 
 _ROMAN_RE = re.compile(r"^(?=[IVX])X{0,2}(?:IX|IV|V?I{0,3})$")
 
@@ -148,6 +159,8 @@ def _continues(prev_line: str, item: Item, nxt: str, width: int | None) -> bool:
         return True
     if item.text.count("(") > item.text.count(")") or item.text.count("“") > item.text.count("”"):
         return True
+    if is_fragment(nxt) and len(p) >= FRAGMENT_AFTER and not re.search(r"[.;:!?][\"”)*]*$", p):
+        return True  # "... phối hợp với Trung tâm" / "PVHCC."
     if is_upper(p) or is_upper(nxt):
         return False
     last = vn_lower(p.split()[-1]) if p.split() else ""
@@ -158,6 +171,14 @@ def _continues(prev_line: str, item: Item, nxt: str, width: int | None) -> bool:
     if width is None:
         return False
     return len(p) >= width
+
+
+def is_fragment(text: str) -> bool:
+    """A line that can only be the tail of a sentence: "PVHCC.", "hạn;", "năm 2025."."""
+    t = text.strip()
+    if not t or marker_of(t)[0] is not None or split_row(t) is not None:
+        return False
+    return len(t.split()) <= FRAGMENT_WORDS and bool(re.search(r"[.;,][\"”)]*$", t))
 
 
 def _unit_heading_line(item: Item, resolver: UnitResolver) -> bool:
@@ -178,14 +199,25 @@ def join_items(
     items: list[Item] = []
     current: Item | None = None
     last_line = ""
+    texts = ["" if PAGE_NUMBER.match(line.text) else line.text for line in lines[:stop]]
     i = start
     while i < stop:
         text = lines[i].text
         if not text or PAGE_NUMBER.match(text):
             i += 1
             continue
-        if split_row(text) is not None:
-            table = read_table(list(lines), i)
+        piped = split_row(text) is not None
+        table = read_table(list(lines), i) if piped else None
+        if table is None and (piped or is_heading_cell(text) or is_figure_row(text)):
+            end = figures_block(texts, i)
+            if end is not None:  # a score table or a list of figures: never tasks
+                block = " / ".join(t for t in texts[i:end] if t)
+                items.append(Item(i, lines[i].no, FIGURES, "", block))
+                current = None
+                last_line = ""
+                i = end
+                continue
+        if piped:
             current = None
             if table is not None and table.rows:
                 items.append(Item(i, lines[i].no, "table", "", text, table))
@@ -217,6 +249,19 @@ def join_items(
         items.append(current)
         last_line = text
         i += 1
+    kept: list[Item] = []
     for item in items:
         item.text = re.sub(r"\s+", " ", item.text).strip()
-    return items
+        prev = kept[-1] if kept else None
+        if (
+            prev is not None
+            and item.mtype is None
+            and prev.mtype != FIGURES
+            and prev.table is None
+            and is_fragment(item.text)
+            and not CLOSING_END.fullmatch(item.text)
+        ):
+            prev.text = f"{prev.text} {item.text}"  # a sentence's tail on a line of its own
+            continue
+        kept.append(item)
+    return kept

@@ -210,9 +210,11 @@ def read_roles(text: str, resolver: UnitResolver) -> Roles:
             continue
         if k > 0 and not tok.word[:1].isupper() and ":" not in tok.gap:
             continue
-        spans, _end = read_units(toks, k + len(verb.split()), resolver)
+        spans, end = read_units(toks, k + len(verb.split()), resolver)
         if spans:
             roles.explicit = _spans_text(text, toks, spans)
+            if phrase_is(toks, end, "phoi hop"):  # "Giao VH-XH phối hợp Công an phường ..."
+                roles.support += _support_after(text, toks, end + 2, resolver)
             break
     for k in range(n):
         if not phrase_is(toks, k, "chu tri"):

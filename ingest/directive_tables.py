@@ -44,6 +44,36 @@ COLUMN_ROLES: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 EXACT_ONLY = ("index",)  # "TT" must be the whole cell
 MAX_GROUP_LINE = 200  # a longer line without cells ends the table
+# Columns of a table of figures (a score table, a list of counts): a header with one of them is
+# never a task table, whatever else it names ("Kết quả thực hiện" is not a lead column there).
+FIGURE_COLUMNS = ("diem", "toi da", "xep hang", "thu hang", "ty le")
+# Words that hold "điểm" without being a score ("Địa điểm", "Thời điểm").
+NOT_FIGURE_WORDS = ("dia diem", "thoi diem", "diem moi", "diem nghen")
+# Words of a column heading, for a table whose cells a PDF put one on a line ("STT Tiêu chí",
+# "Điểm tối đa", "Kết quả thực hiện", "Xếp hạng trên 114 xã, phường").
+HEADING_WORDS = (
+    *FIGURE_COLUMNS,
+    "stt",
+    "tt",
+    "noi dung",
+    "nhom",
+    "ghi chu",
+    "thang",
+    "quy",
+    "so luong",
+    "so ho so",
+    "don vi tinh",
+    "tang giam",
+    "so sanh",
+    "luy ke",
+    "chi tieu",
+    "tieu chi",
+    "chi so",
+    "ket qua",
+)
+MAX_HEADING_CELL_WORDS = 8
+MAX_FIGURE_NAME_WORDS = 12
+MAX_HEADING_LINES = 8
 
 # =============================================================================================
 
@@ -89,7 +119,16 @@ def _role(cell: str) -> str | None:
     return None
 
 
+def _words_in(text: str, words: tuple[str, ...]) -> bool:
+    f = re.sub(r"\s+", " ", re.sub(r"[^a-z0-9 ]+", " ", fold(text))).strip()
+    for w in NOT_FIGURE_WORDS:
+        f = f.replace(w, " ")
+    return any(re.search(rf"(?<![a-z0-9]){w}(?![a-z0-9])", f) for w in words)
+
+
 def header_columns(cells: list[str]) -> dict[str, int] | None:
+    if any(_words_in(c, FIGURE_COLUMNS) and len(c) <= 60 for c in cells):
+        return None  # a table of figures
     columns: dict[str, int] = {}
     for i, cell in enumerate(cells):
         role = _role(cell)
@@ -191,3 +230,106 @@ def _cell(row: list[str], columns: dict[str, int], role: str) -> str | None:
     if role not in columns:
         return None
     return row[columns[role]] or None
+
+
+# --- tables that hold figures, not tasks ------------------------------------------------------
+
+_FIGURE = r"(?:\d{1,4}(?:[.,]\d{1,3})*%?(?:\s*/\s*\d{1,4})?|-|–|x)"
+_FIGURE_ROW = re.compile(
+    rf"^(?:(?:\d{{1,2}}|[IVX]{{1,4}}|[a-zđ])[.)]?\s+)?(?P<name>[^\d|]*?[^\W\d][^\d|]*?)"
+    rf"(?:\s+{_FIGURE}){{2,8}}\s*$"
+)
+
+
+def is_figure_row(text: str) -> bool:
+    """A table row of figures written without cells: "2 Tiến độ giải quyết 20 12,53 96"."""
+    m = _FIGURE_ROW.match(text.strip())
+    if m is None:
+        return False
+    name = m["name"].strip()
+    return 0 < len(name.split()) <= MAX_FIGURE_NAME_WORDS and not re.search(r"[.;:!?]$", name)
+
+
+def is_heading_cell(text: str) -> bool:
+    """A short line that is a column heading of a table of figures ("Điểm tối đa")."""
+    t = text.strip()
+    if not t or split_row(t) is not None or re.search(r"[.;:!?]$", t):
+        return False
+    if len(t.split()) > MAX_HEADING_CELL_WORDS:
+        return False
+    return _words_in(t, HEADING_WORDS)
+
+
+def _is_figure_cells(cells: list[str]) -> bool:
+    """A row most of whose filled cells (after the first two) are figures."""
+    filled = [c for c in cells if c]
+    figures = [c for c in filled if re.fullmatch(_FIGURE, c)]
+    return len(figures) >= 2 and len(figures) * 2 >= len(filled) - 1
+
+
+def _is_heading_row(cells: list[str]) -> bool:
+    filled = [c for c in cells if c]
+    return (
+        len(filled) >= 2
+        and all(len(c.split()) <= MAX_HEADING_CELL_WORDS for c in filled)
+        and not any(re.fullmatch(_FIGURE, c) for c in filled)
+        and not re.search(r"[.;]$", filled[-1])
+    )
+
+
+def figures_block(texts: list[str], i: int) -> int | None:
+    """End (exclusive) of a table of figures that starts at texts[i], or None.
+
+    With cells (" | "): a run of rows whose first row is a header that is not a task table's
+    (header_columns), or whose rows are mostly figures. Without cells (a PDF's text): column
+    headings on lines of their own, then rows of figures; lines between rows that are short and
+    unfinished (a name cut by the cell's width) belong to the table. Blank lines are skipped.
+    """
+    n = len(texts)
+    if split_row(texts[i]) is not None:
+        j = i
+        rows: list[list[str]] = []
+        while j < n and (not texts[j] or split_row(texts[j]) is not None):
+            cells = split_row(texts[j]) if texts[j] else None
+            if cells is not None:
+                rows.append(cells)
+            j += 1
+        while j > i and not texts[j - 1]:
+            j -= 1
+        first = rows[0]
+        if header_columns(first) is not None:
+            return None
+        heading = _is_heading_row(first)
+        body = rows[1:] if heading else rows
+        if heading and (len(rows) >= 2 or _words_in(" ".join(first), FIGURE_COLUMNS)):
+            return j
+        if body and sum(_is_figure_cells(r) for r in body) * 2 >= len(body):
+            return j
+        return None
+    j = i
+    headings = 0
+    while j < n and headings < MAX_HEADING_LINES and (not texts[j] or is_heading_cell(texts[j])):
+        headings += bool(texts[j])
+        j += 1
+    rows_found = 0
+    end = None
+    k = j
+    while k < n:
+        t = texts[k]
+        if not t:
+            k += 1
+            continue
+        if is_figure_row(t):
+            rows_found += 1
+            k += 1
+            end = k
+            continue
+        if rows_found and len(t.split()) <= MAX_FIGURE_NAME_WORDS and not re.search(r"[.;:!?]$", t):
+            nxt = next((x for x in texts[k + 1 : k + 3] if x), "")
+            if is_figure_row(nxt):
+                k += 1  # a row's name cut by its cell's width
+                continue
+        break
+    if end is None or rows_found < (1 if headings else 2):
+        return None
+    return end

@@ -295,6 +295,25 @@ def _find_header(rows: Sequence[tuple[int, Sequence[Cell]]]) -> _Header | None:
     return None
 
 
+# columns of a table that carry no figure: a row number, notes, where the figures came from
+NON_FIGURE_COLUMNS = frozenset(
+    {"stt", "tt", "so tt", "no", "ghi chu", "note", "notes", "nguon", "source", "don vi"}
+)
+
+
+def _unknown_columns(rows: Sequence[tuple[int, Sequence[Cell]]], header: _Header) -> list[str]:
+    """Header cells, as written, that name no column of the index (and no row number or note)."""
+    row = next((r for n, r in rows if n == header.row_no), ())
+    unknown = []
+    for idx, cell in enumerate(row):
+        if idx in header.columns.values() or not _present(cell) or _column_key(cell):
+            continue
+        norm = _norm(re.sub(r"\([^)]*\)", " ", str(cell)))
+        if norm and norm not in NON_FIGURE_COLUMNS:
+            unknown.append(str(cell).strip())
+    return unknown
+
+
 # --- values ----------------------------------------------------------------------------------
 
 
@@ -388,6 +407,9 @@ def _read_table(
         if first is None:
             return [], []
         header = _header_of(*first)
+    unknown = _unknown_columns(rows, header) if len(header.columns) >= 2 else []
+    if unknown:  # a figure the index does not have is never silently dropped
+        return [], [Problem("unknown_column", {"column": name}) for name in unknown]
     missing = [c for c in GROUP_CODES if c not in header.columns]
     if "period" not in header.columns and "as_of" not in header.columns:
         missing.insert(0, "period")

@@ -295,6 +295,7 @@ PROBLEM_CODES: dict[str, str] = {
     "unsupported_file": "name (file name): the extension is not .txt/.md/.csv/.xlsx",
     "unreadable_file": "name (file name): the file is corrupt or cannot be decoded",
     "missing_column": "column (canonical column name: period, cong_khai, ...)",
+    "unknown_column": "column (the header as written): a column the index does not have",
     "bad_value": "row (1-based row number in the file), column (header as written), value",
     "period_out_of_range": "period (period label), first, last (the years allowed)",
     "date_out_of_range": "date (dd/mm/yyyy, the as-of date), first, last (the years allowed)",
@@ -1157,6 +1158,21 @@ def _minus_before(text: str, pos: int) -> bool:
     return pos > 0 and text[pos - 1] == "-" and (pos < 2 or not text[pos - 2].isalnum())
 
 
+def _bare_group(head: _Head, after: str, score: Decimal) -> str | None:
+    """The group of a number written with no "/max" and no "điểm" right after the group's
+    name, in a list ("Công khai, minh bạch 13,2; Tiến độ giải quyết 19,93."): only when the
+    name ends where the number starts, punctuation or the end follows, and the number fits
+    the group's maximum (a table row's "18 18 38" or a year never does)."""
+    if not _AFTER_OK_RE.match(after) or after.lstrip().startswith(("/", "-")):
+        return None
+    kind, code = _classify_name(head, True)
+    if kind != "group" or code is None:
+        return None
+    if not 0 <= score <= BY_CODE[code].max_score:
+        return None
+    return code
+
+
 HEAD_WINDOW = 400  # characters before a number that can name it (a clause, not a page)
 
 
@@ -1189,6 +1205,9 @@ def _read_flow(doc: _Doc) -> tuple[list[_Item], list[Problem]]:
         head = _head(text, head_start, m.start())
         bare = max_s is None and point is None
         if bare and not ((head.colon or head.verb) and _AFTER_OK_RE.match(after)):
+            code = _bare_group(head, after, score)
+            if code is not None:  # "Công khai, minh bạch 13,2;": a group named right before
+                items.append(_Item(m.start(), m.end(), "group", code, score, None))
             continue
         kind, code = _classify_name(head, bare)
         if kind == "subgroup" and code is not None:

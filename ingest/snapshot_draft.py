@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 PeriodKind = Literal["month", "quarter", "half", "year"]
 # "year" is the year's running total (lũy kế năm) up to as_of.
@@ -74,6 +74,8 @@ def draft_from_dict(data: dict[str, object]) -> SnapshotDraft:
     assert isinstance(groups_raw, dict)
     as_of = data.get("as_of")
     total = data.get("total")
+    if isinstance(total, int | float):
+        total = str(total)  # chiso parse directive --json writes numbers
     return SnapshotDraft(
         period_kind=data["period_kind"],  # type: ignore[arg-type]
         year=int(data["year"]),  # type: ignore[call-overload]
@@ -83,11 +85,17 @@ def draft_from_dict(data: dict[str, object]) -> SnapshotDraft:
         rank=data.get("rank"),  # type: ignore[arg-type]
         rank_of=data.get("rank_of"),  # type: ignore[arg-type]
         source=str(data.get("source") or "text"),
-        groups={
-            code: GroupScore(code, Decimal(v[0]), Decimal(v[1]), v[2], bool(v[3]))
-            for code, v in groups_raw.items()
-        },
+        groups={code: _group_from(code, v) for code, v in groups_raw.items()},
     )
+
+
+def _group_from(code: str, v: Any) -> GroupScore:
+    if isinstance(v, dict):  # {"score": 19.93, "max": 20, "rank": 96, "stated": true}
+        stated = bool(v.get("stated", True))
+        return GroupScore(
+            code, Decimal(str(v["score"])), Decimal(str(v["max"])), v.get("rank"), stated
+        )
+    return GroupScore(code, Decimal(v[0]), Decimal(v[1]), v[2], bool(v[3]))
 
 
 CENT = Decimal("0.01")

@@ -78,6 +78,12 @@ class WardConfig:
     reminders: dict[str, Any] = field(default_factory=dict)  # checked; stored as written
     templates: tuple[tuple[str, str], ...] = ()  # (title, text) of the ward's guidance texts
 
+    @property
+    def groups_without_owner(self) -> tuple[str, ...]:
+        """Index groups no department owns ([group_owners] missing or partial): answers about
+        them cannot say who is in charge."""
+        return tuple(code for code in BY_CODE if code not in self.group_owners)
+
 
 @dataclass(frozen=True)
 class ConfigProblem:
@@ -168,6 +174,36 @@ def _too_deep_line(text: str) -> int | None:
     return None
 
 
+# the parser's English, as the kind of mistake it is (the message says it in Vietnamese)
+_TOML_KINDS = (
+    ("toml_unclosed_string", ("unterminated string", "illegal character '\\n'")),
+    ("toml_bad_character", ("illegal character", "invalid character")),
+    ("toml_defined_twice", ("cannot declare", "cannot overwrite", "cannot mutate")),
+    ("toml_unclosed_bracket", ("unclosed array", "unclosed inline table", "expected ']'")),
+    ("toml_missing_equals", ("expected '=' after a key",)),
+    ("toml_bad_value", ("invalid value", "invalid date or datetime", "invalid number")),
+)
+
+
+def toml_problem(message: str) -> str:
+    """The problem code for a TOML parser message ("Illegal character ..." -> a code whose
+    sentence says what to fix); never the parser's English."""
+    lowered = message.lower()
+    for code, needles in _TOML_KINDS:
+        if any(n in lowered for n in needles):
+            return code
+    return "toml_invalid"
+
+
+def _integer_text(value: Any) -> bool:
+    """A Telegram id: an integer, written as a number or as digits (a chat's may be negative)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    return isinstance(value, str) and re.fullmatch(r"-?\d{1,20}", value.strip()) is not None
+
+
 def load_ward_config(text: str) -> WardConfig:
     """Parse and check; raises WardConfigError listing every problem with its line."""
     deep = _too_deep_line(text)
@@ -182,9 +218,7 @@ def load_ward_config(text: str) -> WardConfig:
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+)", str(exc))
         line = int(match.group(1)) if match else None
-        raise WardConfigError(
-            [ConfigProblem(line, Problem("toml_syntax", {"detail": str(exc)}))]
-        ) from exc
+        raise WardConfigError([ConfigProblem(line, Problem(toml_problem(str(exc))))]) from exc
     return _Checker(data, _Lines(text)).check()
 
 
@@ -366,7 +400,7 @@ class _Checker:
 
     def _people(self, codes: set[str]) -> tuple[PersonCfg, ...]:
         result = []
-        names: set[str] = set()
+        names: dict[str, int] = {}  # name -> index of its first entry
         ids: dict[tuple[str, str], str] = {}
         for i, entry in enumerate(self.data.get("people", [])):
             name, role = _text(entry.get("name")), _text(entry.get("role"))
@@ -374,8 +408,12 @@ class _Checker:
                 self.fail("people", i, "name", "missing_key", key="name", section="people")
                 continue
             if name in names:
-                self.fail("people", i, "name", "duplicate_person", name=name)
-            names.add(name)
+                first = self.lines.of("people", names[name], "name")
+                self.fail(
+                    "people", i, "name", "duplicate_person_at", name=name, other_line=first or 0
+                )
+            else:
+                names[name] = i
             if role not in ROLES:
                 self.fail("people", i, "role", "bad_role", value=role or "", roles=", ".join(ROLES))
             depts = entry.get("departments", [])
@@ -389,9 +427,15 @@ class _Checker:
                     self.fail("people", i, "departments", "unknown_department", code=code)
             contact = {}
             for key in ("telegram_id", "zalo_id", "zalo_oa_id"):
-                value = _text(entry.get(key))
-                if entry.get(key) is not None and value is None:
-                    self.fail("people", i, key, "bad_setting", key=key, value=entry.get(key))
+                raw = entry.get(key)
+                value = _text(raw)
+                if isinstance(raw, str) and not raw.strip():
+                    self.fail("people", i, key, "empty_id", key=key, name=name)
+                elif raw is not None and value is None:
+                    self.fail("people", i, key, "bad_setting", key=key, value=raw)
+                elif key == "telegram_id" and raw is not None and not _integer_text(raw):
+                    self.fail("people", i, key, "not_an_integer", key=key, value=raw, name=name)
+                    value = None
                 if value is not None:
                     if (key, value) in ids:
                         self.fail(
@@ -423,7 +467,7 @@ class _Checker:
 
     def _chats(self, codes: set[str]) -> tuple[ChatCfg, ...]:
         result = []
-        seen: set[tuple[str, str]] = set()
+        seen: dict[tuple[str, str], int] = {}  # (channel, chat id) -> index of its first entry
         for i, entry in enumerate(self.data.get("chats", [])):
             channel, chat_id = _text(entry.get("channel")), _text(entry.get("chat_id"))
             kind, dept = _text(entry.get("kind")), _text(entry.get("department"))
@@ -437,11 +481,29 @@ class _Checker:
                     channels=", ".join(CHANNELS),
                 )
             if not chat_id:
-                self.fail("chats", i, "chat_id", "missing_key", key="chat_id", section="chats")
+                if isinstance(entry.get("chat_id"), str):
+                    self.fail("chats", i, "chat_id", "empty_id", key="chat_id", name=channel or "")
+                else:
+                    self.fail("chats", i, "chat_id", "missing_key", key="chat_id", section="chats")
+                continue
+            if channel == "telegram" and not _integer_text(entry.get("chat_id")):
+                self.fail(
+                    "chats",
+                    i,
+                    "chat_id",
+                    "not_an_integer",
+                    key="chat_id",
+                    value=entry.get("chat_id"),
+                    name=_text(entry.get("title")) or channel,
+                )
                 continue
             if (str(channel), chat_id) in seen:
-                self.fail("chats", i, "chat_id", "duplicate_chat", chat_id=chat_id)
-            seen.add((str(channel), chat_id))
+                first = self.lines.of("chats", seen[(str(channel), chat_id)], "chat_id")
+                self.fail(
+                    "chats", i, "chat_id", "duplicate_chat", chat_id=chat_id, other_line=first or 0
+                )
+            else:
+                seen[(str(channel), chat_id)] = i
             if kind not in CHAT_KINDS:
                 self.fail(
                     "chats", i, "kind", "bad_kind", value=kind or "", kinds=", ".join(CHAT_KINDS)

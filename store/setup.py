@@ -1,7 +1,9 @@
 """Applies a checked ward.toml to the database: insert or update, never duplicate.
 
 People and departments follow the file (removed from the file, removed here); chats listed in
-the file are set as listed, and chats registered in chat with /dangky are left alone.
+the file are set as listed; a chat the file listed before and no longer lists is deactivated
+(no notices, reminders or broadcasts; listed again, it is active again); chats registered in
+chat with /dangky are left alone.
 
 People are written with a few bulk statements (one read of the ward's people and their
 departments, then executemany updates, deletes and inserts), so a ward of 100,000 people is
@@ -23,6 +25,7 @@ from store import models as m
 
 CHUNK = 500  # ids per IN (...) list: far below any database's limit on bound parameters
 _ID_KEYS = ("telegram_id", "zalo_id", "zalo_oa_id")
+REMOVED_FROM_FILE = "file_gone"  # chats.source of a chat ward.toml no longer lists
 T = TypeVar("T")
 
 
@@ -43,6 +46,7 @@ class SetupSummary:
         default_factory=lambda: {"departments": 0, "people": 0, "chats": 0}
     )
     removed: dict[str, int] = field(default_factory=lambda: {"departments": 0, "people": 0})
+    deactivated: list[str] = field(default_factory=list)  # chats no longer in the file
 
 
 async def apply_ward_config(s: AsyncSession, cfg: WardConfig, at: datetime) -> SetupSummary:
@@ -108,10 +112,22 @@ async def apply_ward_config(s: AsyncSession, cfg: WardConfig, at: datetime) -> S
             summary.added["chats"] += 1
         else:
             summary.updated["chats"] += 1
+            if chat.source == REMOVED_FROM_FILE:  # listed again
+                chat.active = True
         chat.ward_id, chat.kind, chat.tags, chat.source = ward.id, cc.kind, list(cc.tags), "file"
         chat.department_id = depts[cc.department].id if cc.department else None
         if cc.title:
             chat.title = cc.title
+    listed = {(cc.channel, cc.chat_id) for cc in cfg.chats}
+    for chat in await s.scalars(
+        select(m.Chat).where(m.Chat.ward_id == ward.id, m.Chat.source == "file")
+    ):
+        if (chat.channel, chat.chat_id) not in listed:
+            # inactive and no longer registered: a message seen in it later reactivates a
+            # chat of no ward and no kind, which receives nothing
+            chat.active, chat.source = False, REMOVED_FROM_FILE
+            chat.ward_id, chat.kind, chat.department_id = None, None, None
+            summary.deactivated.append(chat.title or chat.chat_id)
     await s.flush()
     return summary
 

@@ -236,6 +236,21 @@ class TaskStore:
             rows = (await s.scalars(query)).all()
             return await self._recs(s, rows)
 
+    async def of_directives(self, ward_id: int, directive_ids: Sequence[int]) -> list[TaskRec]:
+        """Every task (open or done) of these directives: the parts of a task given to several
+        departments are found among them (same directive and text)."""
+        if not directive_ids:
+            return []
+        async with self.sessions() as s:
+            rows = (
+                await s.scalars(
+                    select(m.Task)
+                    .where(m.Task.ward_id == ward_id, m.Task.directive_id.in_(list(directive_ids)))
+                    .order_by(m.Task.number)
+                )
+            ).all()
+            return await self._recs(s, rows)
+
     async def task(self, ward_id: int, number: int) -> TaskRec | None:
         async with self.sessions() as s:
             row = await s.scalar(
@@ -374,10 +389,18 @@ class TaskStore:
                     at=at,
                     by=by,
                     kind="reopened",
-                    detail={"closed_by": row.closed_by, "evidence": row.evidence_text},
+                    detail={
+                        "closed_by": row.closed_by,
+                        "closed_at": row.closed_at.isoformat() if row.closed_at else None,
+                        "evidence": row.evidence_text,
+                        "file": row.evidence_file,
+                        "ref": row.evidence_ref,
+                    },
                 )
             )
+            # the current state forgets the evidence; the events keep it ("closed", "reopened")
             row.status, row.closed_at, row.closed_by = "open", None, None
+            row.evidence_text, row.evidence_file, row.evidence_ref = None, None, None
             await s.flush()
             return (await self._recs(s, [row]))[0]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import App
-from bot.channels.console import Console
+from bot.channels.console import SEPARATOR, Console
 from bot.cli import main
 from tests.conftest import EXAMPLE_WARD, ROOT
 from tests.test_e2e_telegram import REPORT, store_november
@@ -111,6 +111,6 @@ def test_chat_command_in_a_pipe(tmp_path: Path) -> None:
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    blocks = [b for b in done.stdout.split("\n\n") if b.strip()]
+    blocks = [b for b in done.stdout.split("\n" + SEPARATOR + "\n") if b.strip()]
     assert "Chưa có số liệu điểm nào của Phường Hòa Phong." in blocks[0]
     assert any("/diem" in b for b in blocks[1:])

@@ -212,6 +212,9 @@ def _payload(kind: str, app: App, ward: Any) -> tuple[dict[str, Any], list[str],
     if kind == directives.CONFIRM_KIND:
         data = directives.read(ward, DIRECTIVE, now.date())
         return data, ["confirm", "discard"], {"button": "confirm"}
+    if kind == directives.FIX_KIND:  # "Fix 1" under the preview: its department chosen
+        data = directives.read(ward, DIRECTIVE, now.date())
+        return {"preview": data, "number": 1}, ["dept:VHXH", "back"], {"button": "dept:VHXH"}
     if kind == score_import.CONFIRM_KIND:
         return {"drafts": [], "page": 1}, ["save", "cancel"], {"button": "cancel"}
     if kind == score_import.AWAIT_KIND:

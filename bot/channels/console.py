@@ -2,7 +2,9 @@
 
 One message per line; a block between two lines of three double quotes is one message
 (to paste a report); `:file PATH` sends a file; buttons show as numbered choices answered
-with the number. Each message's replies are printed as one block followed by a blank line.
+with the number. At a terminal each message's replies are printed as one block followed by
+a blank line; in a pipe each block ends with a line holding only SEPARATOR, for a script to
+split on (a reply may hold blank lines of its own).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from store.records import PersonRec
 
 PASTE_MARK = '"""'
 FILE_PREFIX = ":file "
+SEPARATOR = "%%"  # ends each reply block in a pipe; never a whole line of a reply
 
 
 def render(reply: Reply, language: str) -> str:
@@ -97,7 +100,8 @@ class Console:
                 yield self._base(line)
 
     def _print(self, block: str) -> None:
-        self.stdout.write(block.rstrip("\n") + "\n\n")
+        end = "\n\n" if self.interactive else "\n" + SEPARATOR + "\n"
+        self.stdout.write(block.rstrip("\n") + end)
         self.stdout.flush()
 
     async def run(self) -> None:

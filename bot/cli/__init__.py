@@ -15,7 +15,7 @@ import logging
 
 from bot.cli import broadcast, chats, db, import_scores, parse, reminders, run, setup, tasks
 from bot.cli.broadcast import cmd_broadcast
-from bot.cli.common import _, err
+from bot.cli.common import DatabaseUnreachable, _, err
 
 GROUPS = (run, setup, import_scores, chats, parse, reminders, tasks, broadcast, db)
 
@@ -42,7 +42,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    for noisy in ("httpx", "httpcore", "aiosqlite", "alembic.runtime.migration"):
+    for noisy in (
+        "httpx",
+        "httpcore",
+        "aiosqlite",
+        "alembic.runtime.migration",
+        "alembic.runtime.plugins",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if hasattr(args, "run_sync"):  # no database, no event loop
         result: int = args.run_sync(settings, args)
@@ -51,3 +57,6 @@ def main(argv: list[str] | None = None) -> int:
         return int(asyncio.run(args.run(settings, args)))
     except KeyboardInterrupt:
         return 130
+    except DatabaseUnreachable as exc:
+        err(str(exc))
+        return 2

@@ -8,7 +8,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.cli.common import _, add_ward_option, confirmed, err, one_ward, out
+from bot.cli.common import _, add_ward_option, confirmed, err, one_ward, open_app, out
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -40,9 +40,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 async def cmd_broadcast(settings: Settings, args: argparse.Namespace) -> int:
     """`chiso broadcast send|status|cancel`: queue for the running bot, look, or stop."""
-    from bot.app import App
 
-    app = await App.open(settings, charts=False)
+    app = await open_app(settings)
     try:
         ward = await one_ward(app, args.ward)
         if ward is None:

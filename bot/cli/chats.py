@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from bot.cli.common import _, out
+from bot.cli.common import _, open_app, out
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -17,9 +17,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 async def cmd_chats(settings: Settings) -> int:
-    from bot.app import App
 
-    app = await App.open(settings, charts=False)
+    app = await open_app(settings)
     try:
         chats = await app.repo.chats()
         wards = {w.id: w.name for w in await app.repo.wards()}

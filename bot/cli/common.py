@@ -15,6 +15,7 @@ from locales import translator
 
 if TYPE_CHECKING:
     from bot.app import App
+    from bot.config import Settings
     from store.records import WardRec
 
 _ = translator("vi")
@@ -62,3 +63,48 @@ async def one_ward(app: App, ward_name: str | None) -> WardRec | None:
 def add_ward_option(parser: argparse.ArgumentParser) -> None:
     """--ward, for the commands that act on one ward."""
     parser.add_argument("--ward", help=_("the ward's name, when the database has several"))
+
+
+class DatabaseUnreachable(Exception):
+    """The database could not be opened; the message is one sentence for the operator."""
+
+
+def _database_reason(exc: BaseException) -> str:
+    import socket
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, socket.gaierror):
+            return _("its host name is unknown")
+        if isinstance(seen, ConnectionRefusedError):
+            return _("nothing answers at that address and port")
+        if isinstance(seen, TimeoutError):
+            return _("it did not answer in time")
+        seen = seen.__cause__ or seen.__context__
+    text = str(exc).lower()
+    if "password" in text or "role" in text or "authentication" in text:
+        return _("it refused the user name or password")
+    if "database" in text and "does not exist" in text:
+        return _("that database does not exist")
+    return _("it refused the connection")
+
+
+async def open_app(settings: Settings, charts: bool = False) -> App:
+    """App.open, with an unreachable or refusing database as DatabaseUnreachable (one clear
+    sentence, no traceback)."""
+    from sqlalchemy.exc import DBAPIError
+
+    from bot.app import App
+    from bot.config import hide_password
+
+    try:
+        return await App.open(settings, charts=charts)
+    except (OSError, DBAPIError) as exc:
+        raise DatabaseUnreachable(
+            _(
+                "Cannot open the database {url}: {reason}. Check DATABASE_URL and that the "
+                "database server is running.",
+                url=hide_password(settings.database_url),
+                reason=_database_reason(exc),
+            )
+        ) from exc

@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.cli.common import _, add_ward_option, confirmed, err, one_ward, out
+from bot.cli import import_directive
+from bot.cli.common import _, add_ward_option, confirmed, err, one_ward, open_app, out
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -19,6 +20,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     scores.add_argument("file", type=Path)
     scores.add_argument("--yes", action="store_true", help=_("store without asking"))
     add_ward_option(scores)
+    import_directive.register_into(imp_sub)
     scores.set_defaults(
         run=lambda settings, args: cmd_import_scores(
             settings, args.file, args.yes, args.ward, "chiso import"
@@ -29,10 +31,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 async def cmd_import_scores(
     settings: Settings, path: Path, yes: bool, ward_name: str | None, by: str
 ) -> int:
-    from bot.app import App
     from handlers.problems import describe
     from handlers.reading import ReadRefused, read_scores, refusal_text
-    from handlers.score_import import describe_draft
+    from handlers.score_import import describe_draft, replacing_lines
     from ingest.snapshot_draft import Problem, round_draft
 
     try:
@@ -40,7 +41,7 @@ async def cmd_import_scores(
     except OSError as exc:
         err(_("Cannot read {path}: {error}", path=str(path), error=str(exc)))
         return 2
-    app = await App.open(settings, charts=False)
+    app = await open_app(settings)
     try:
         ward = await one_ward(app, ward_name)
         if ward is None:
@@ -68,7 +69,7 @@ async def cmd_import_scores(
         out(_("{ward}: I read {n} set(s) of figures:", ward=ward.name, n=len(drafts)))
         for d in drafts:
             out()
-            for line in describe_draft(d, _):
+            for line in describe_draft(d, _) + await replacing_lines(app.repo, ward.id, d, _):
                 out(line.replace("**", ""))
         out()
         if not yes and not confirmed(

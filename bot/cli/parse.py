@@ -23,6 +23,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
 
 
+def _read_bytes(path: Path) -> bytes | None:
+    """The file's bytes, or None after saying (in Vietnamese) why it cannot be read."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        err(_("No such file: {path}", path=str(path)))
+    except IsADirectoryError:
+        err(_("{path} is a folder, not a file.", path=str(path)))
+    except PermissionError:
+        err(_("No permission to read {path}.", path=str(path)))
+    return None
+
+
 def cmd_parse_directive(path: Path, ward_config: Path | None, as_json: bool) -> int:
     """Prints what the directive reader finds; touches no database."""
     import json
@@ -34,7 +47,9 @@ def cmd_parse_directive(path: Path, ward_config: Path | None, as_json: bool) -> 
     from ingest.ward_config import WardConfigError, load_ward_config
 
     try:
-        data = path.read_bytes()
+        data = _read_bytes(path)
+        if data is None:
+            return 2
         limits = load_settings().read_limits()
         if len(data) > limits.max_file_bytes:
             err(refusal_text(ReadRefused("too_large", limits.max_file_bytes), path.name, _))
@@ -52,8 +67,15 @@ def cmd_parse_directive(path: Path, ward_config: Path | None, as_json: bool) -> 
     if ward_config is not None:
         try:
             units = units_from_ward(load_ward_config(ward_config.read_text(encoding="utf-8")))
-        except (OSError, WardConfigError) as exc:
+        except OSError as exc:
             err(_("Cannot read {path}: {error}", path=str(ward_config), error=str(exc)))
+            return 2
+        except WardConfigError as exc:
+            from bot.cli.setup import problem_lines
+
+            err(_("{path} has problems; nothing was written:", path=str(ward_config)))
+            for line in problem_lines(ward_config, exc):
+                err(line)
             return 2
     parsed = parse_directive(text, units=units)
     result = to_json(parsed, with_codes=units is not None)

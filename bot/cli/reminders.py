@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from bot.cli.common import _, err, log, out
+from bot.cli.common import _, err, log, open_app, out
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -30,7 +30,6 @@ async def cmd_reminders_plan(settings: Settings, at_text: str, as_json: bool) ->
     import json
     from datetime import datetime
 
-    from bot.app import App
     from reminders.clock import VN_TZ
     from reminders.scheduler import ReminderScheduler
 
@@ -41,7 +40,7 @@ async def cmd_reminders_plan(settings: Settings, at_text: str, as_json: bool) ->
         return 2
     if at.tzinfo is None:
         at = at.replace(tzinfo=VN_TZ)
-    app = await App.open(settings, charts=False)
+    app = await open_app(settings)
     try:
         scheduler = ReminderScheduler(
             app.repo,
@@ -94,11 +93,10 @@ async def cmd_reminders_run(settings: Settings) -> int:
 
     from telegram.error import InvalidToken, TelegramError
 
-    from bot.app import App
     from bot.cli.run import configured_channels
     from bot.runner import running
 
-    app = await App.open(settings)
+    app = await open_app(settings, charts=True)
     channels = await configured_channels(app, settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -6,11 +6,14 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from bot.cli.common import _, err, log, out
+from bot.cli.common import _, err, log, open_app, out
 
 if TYPE_CHECKING:
     from bot.app import App
     from bot.config import Settings
+    from store.records import PersonRec
+
+MAX_NAMES = 20  # names listed when --as fits several people
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -34,18 +37,57 @@ def _demo(settings: Settings, args: argparse.Namespace) -> Any:
     return cmd_demo(replace(settings, database_url=args.database or DEMO_DATABASE_URL), args.reset)
 
 
+def choose_person(people: list[PersonRec], who: str) -> tuple[PersonRec | None, list[PersonRec]]:
+    """The person `--as` names: by name (with or without diacritics, or a part of it) or by
+    role. Returns (the person, []) or (None, the people it could mean) when several fit."""
+    from ingest.textnorm import fold_name, nfc
+
+    wanted = nfc(who).strip()
+    folded = fold_name(wanted)
+    role = folded.replace(" ", "_").replace("-", "_")
+    for fits in (
+        lambda p: p.name == wanted,
+        lambda p: fold_name(p.name) == folded,
+        lambda p: p.role == role,
+        lambda p: folded in fold_name(p.name),
+    ):
+        found = [p for p in people if fits(p)]
+        if len(found) == 1:
+            return found[0], []
+        if found:
+            return None, found
+    return None, []
+
+
 async def cmd_chat(settings: Settings, who: str | None) -> int:
-    from bot.app import App
     from bot.channels.console import Console
 
-    app = await App.open(settings)
+    app = await open_app(settings)
     try:
-        person = await app.repo.find_person(who) if who else None
-        if person is None and who is None:
+        people = [p for ward in await app.repo.wards() for p in await app.repo.people(ward.id)]
+        person: PersonRec | None = None
+        several: list[PersonRec] = []
+        if who:
+            person, several = choose_person(people, who)
+        else:
             for role in ("admin", "chairman"):
-                person = await app.repo.find_person(role)
+                person = next((p for p in people if p.role == role), None)
                 if person:
                     break
+        if several:
+            shown = sorted(p.name for p in several)
+            names = ", ".join(shown[:MAX_NAMES])
+            if len(shown) > MAX_NAMES:
+                names += ", " + _("and {n} more", n=len(shown) - MAX_NAMES)
+            err(
+                _(
+                    "“{who}” fits {n} people: {names}. Name one of them with --as.",
+                    who=who,
+                    n=len(shown),
+                    names=names,
+                )
+            )
+            return 2
         if person is None:
             err(
                 _(
@@ -121,9 +163,7 @@ async def cmd_run(settings: Settings, who: str | None) -> int:
     import asyncio
     import signal
 
-    from bot.app import App
-
-    app = await App.open(settings)
+    app = await open_app(settings, charts=True)
     log.info("starting: %s", settings.describe())
     channels = await configured_channels(app, settings)
     stop = asyncio.Event()
@@ -173,11 +213,10 @@ async def cmd_run(settings: Settings, who: str | None) -> int:
 
 
 async def cmd_demo(settings: Settings, reset: bool) -> int:
-    from bot.app import App
     from bot.config import hide_password
     from bot.demo import install_demo
 
-    app = await App.open(settings, charts=False)
+    app = await open_app(settings)
     try:
         ward_name = await install_demo(app, reset=reset)
     finally:

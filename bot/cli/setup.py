@@ -6,10 +6,11 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.cli.common import _, err, out
+from bot.cli.common import _, err, open_app, out
 
 if TYPE_CHECKING:
     from bot.config import Settings
+    from ingest.ward_config import WardConfigError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -18,9 +19,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     setup.set_defaults(run=lambda settings, args: cmd_setup(settings, args.file))
 
 
-async def cmd_setup(settings: Settings, path: Path) -> int:
-    from bot.app import App
+def problem_lines(path: Path, exc: WardConfigError) -> list[str]:
+    """Each problem of a ward.toml as a sentence with its line."""
     from handlers.problems import describe
+
+    lines = []
+    for p in exc.problems:
+        where = _("line {line}", line=p.line) if p.line else _("file")
+        lines.append(f"  {path.name}, {where}: {describe(p.problem, _)}")
+    return lines
+
+
+async def cmd_setup(settings: Settings, path: Path) -> int:
+    from handlers.labels import group_name
     from ingest.ward_config import WardConfigError, load_ward_config
     from store.setup import apply_ward_config
 
@@ -33,11 +44,10 @@ async def cmd_setup(settings: Settings, path: Path) -> int:
         cfg = load_ward_config(text)
     except WardConfigError as exc:
         err(_("{path} has problems; nothing was written:", path=str(path)))
-        for p in exc.problems:
-            where = _("line {line}", line=p.line) if p.line else _("file")
-            err(f"  {path.name}, {where}: {describe(p.problem, _)}")
+        for line in problem_lines(path, exc):
+            err(line)
         return 2
-    app = await App.open(settings, charts=False)
+    app = await open_app(settings)
     try:
         async with app.repo.sessions.begin() as s:
             summary = await apply_ward_config(s, cfg, app.services.clock.now())
@@ -63,4 +73,23 @@ async def cmd_setup(settings: Settings, path: Path) -> int:
             c_upd=summary.updated["chats"],
         )
     )
+    if summary.deactivated:
+        out(
+            _.plural(
+                "{n} chat is no longer in the file and was deactivated (it gets no notices, "
+                "reminders or broadcasts): {chats}.",
+                "{n} chats are no longer in the file and were deactivated (they get no notices, "
+                "reminders or broadcasts): {chats}.",
+                len(summary.deactivated),
+                chats=", ".join(summary.deactivated),
+            )
+        )
+    if cfg.groups_without_owner:
+        out(
+            _(
+                "Warning: no department owns {groups} ([group_owners] in the file), so answers "
+                "about these groups cannot say who is in charge.",
+                groups=", ".join(group_name(g, _) for g in cfg.groups_without_owner),
+            )
+        )
     return 0
