@@ -97,7 +97,7 @@ async def oa() -> AsyncIterator[FakeZaloOA]:
 @pytest.fixture
 async def host(app: App) -> AsyncIterator[FileHost]:
     """A FileHost served by its own aiohttp server (what `_start_webhooks` mounts)."""
-    files = FileHost(HostedFileStore(app.repo.sessions), "http://placeholder", app.services.clock)
+    files = FileHost(HostedFileStore(app.repo.sessions), "http://files.test", app.services.clock)
     server_app = web.Application()
     server_app.add_routes(files.routes())
     server = TestServer(server_app, host="127.0.0.1")
