@@ -265,7 +265,8 @@ class Delivery:
             await self.outbox.defer(row.id, now + timedelta(seconds=ready - now_mono))
             self._paced = True
             return
-        if not await self.outbox.start(row.id, now):  # cancelled or skipped since claimed
+        # cancelled or skipped since claimed, or its lease ran out (another sender may have it)
+        if not await self.outbox.start(row.id, now, self.lease, row.lease_until):
             return
         if await self._is_group(row):
             self._next_ok[chat] = time.monotonic() + self.group_interval
@@ -287,7 +288,6 @@ class Delivery:
                     outcome = as_sent(await self.senders[row.channel](row.chat_id, reply))
                 finally:
                     delivered_parts.reset(token)
-            await self._remember_choices(row, reply)
         except DeliveryError as exc:
             await self._failed(row, exc)
             return
@@ -307,6 +307,10 @@ class Delivery:
                 outcome.attachment_dropped,
             )
         await self.outbox.sent(row.id, self.clock.now(), outcome.attachment_dropped)
+        try:  # bookkeeping after the send: a failure here must never send the message again
+            await self._remember_choices(row, reply)
+        except Exception:
+            log.exception("outbox %s: could not record its numbered choices", row.key)
 
     async def _failed(self, row: OutboxRow, exc: DeliveryError) -> None:
         now = self.clock.now()

@@ -236,6 +236,10 @@ class Router:
         if inbound.event == "button":
             prefix, _sep, arg = inbound.button_data.partition(":")
             if prefix in BUTTONS:
+                if inbound.chat_kind == "group":  # an old button in a group no longer staff's
+                    closed = await self._closed_group(ctx, None)
+                    if closed is not None:
+                        return closed
                 action, press = BUTTONS[prefix]
                 return [check_role(ctx, action) or await press(ctx, arg)]
             if inbound.chat_kind == "group":

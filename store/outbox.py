@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, literal, or_, select, update
+from sqlalchemy import case, func, literal, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -52,6 +52,7 @@ class OutboxRow:
     ward_id: int | None = None
     first_attempt_at: datetime | None = None  # None: this is its first attempt
     unsure_sends: int = 0  # earlier sends whose outcome was unknown (see the module doc)
+    lease_until: datetime | None = None  # the lease this claim got: the claim's own token
 
 
 IN_FLIGHT = ("pending", "sending")  # not settled yet
@@ -159,6 +160,15 @@ class OutboxStore:
             rows = (await s.scalars(query)).all()
             claimed = []
             for row in rows:
+                if row.status == "sending" and row.reason == CANCELLED_ON_THE_WAY:
+                    # its sender died and its broadcast was cancelled meanwhile: it stops here
+                    await s.execute(
+                        update(m.Outbox)
+                        .where(m.Outbox.id == row.id)
+                        .values(status="cancelled", claimed_until=None)
+                        .execution_options(synchronize_session=False)
+                    )
+                    continue
                 # left "sending" by a sender that died: that send may have reached the chat
                 unsure = row.unsure_sends + (1 if row.status == "sending" else 0)
                 result = await s.execute(
@@ -189,19 +199,42 @@ class OutboxStore:
                             row.ward_id,
                             row.first_attempt_at,
                             unsure,
+                            now + lease,
                         )
                     )
             return claimed
 
-    async def start(self, row_id: int, at: datetime) -> bool:
+    async def start(
+        self,
+        row_id: int,
+        at: datetime,
+        lease: timedelta = timedelta(seconds=60),
+        held: datetime | None = None,
+    ) -> bool:
         """Right before a claimed row goes to its channel: marks it "sending" (and when it
-        was first tried); False if it was cancelled or skipped since it was claimed."""
+        was first tried) and renews its lease for the send. False, and nothing is sent, if it
+        was cancelled or skipped since it was claimed, if its broadcast was cancelled while a
+        sender that died had it, or if this sender's lease ran out (another replica may have
+        claimed it since: `held`, the lease this sender's claim got, is no longer the row's)."""
+        lease_held = m.Outbox.claimed_until == held if held is not None else true()
         async with self.sessions.begin() as s:
             result = await s.execute(
                 update(m.Outbox)
-                .where(m.Outbox.id == row_id, m.Outbox.status.in_(IN_FLIGHT))
+                .where(
+                    m.Outbox.id == row_id,
+                    m.Outbox.status.in_(IN_FLIGHT),
+                    m.Outbox.claimed_until.is_not(None),
+                    m.Outbox.claimed_until >= at,
+                    lease_held,
+                    or_(
+                        m.Outbox.status != "sending",
+                        m.Outbox.reason.is_(None),
+                        m.Outbox.reason != CANCELLED_ON_THE_WAY,
+                    ),
+                )
                 .values(
                     status="sending",
+                    claimed_until=at + lease,
                     # typed, so that `at` is stored in UTC like every other datetime
                     first_attempt_at=func.coalesce(
                         m.Outbox.first_attempt_at, literal(at, m.Outbox.first_attempt_at.type)
@@ -255,7 +288,8 @@ class OutboxStore:
         async with self.sessions.begin() as s:
             await s.execute(
                 update(m.Outbox)
-                .where(m.Outbox.key.startswith(prefix), m.Outbox.status == "pending")
+                # a row left "sending" by a sender that died is moot too
+                .where(m.Outbox.key.startswith(prefix), m.Outbox.status.in_(IN_FLIGHT))
                 .values(status="skipped")
             )
 
