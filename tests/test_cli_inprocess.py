@@ -355,3 +355,20 @@ def test_parse_directive_and_commands_without_a_channel(
     assert main(["setup", str(EXAMPLE_WARD)]) == 0
     assert main(["chat", "--as", "Không Ai Cả"]) == 2
     assert "Không Ai Cả" in capsys.readouterr().err
+
+
+def test_every_command_says_in_vietnamese_why_a_file_cannot_be_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "khong-co.csv"
+    for argv in (
+        ["import", "scores", str(missing), "--yes"],
+        ["import", "directive", str(missing), "--yes"],
+        ["setup", str(missing)],
+    ):
+        assert main(argv) == 2
+        assert f"Không có tệp: {missing}" in capsys.readouterr().err
+    bad = tmp_path / "ward.toml"
+    bad.write_bytes(b"\xff\xfe\xfa name = 'x'")
+    assert main(["setup", str(bad)]) == 2
+    assert "không phải văn bản UTF-8" in capsys.readouterr().err

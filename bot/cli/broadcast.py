@@ -8,7 +8,16 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.cli.common import _, add_ward_option, confirmed, err, one_ward, open_app, out
+from bot.cli.common import (
+    _,
+    add_ward_option,
+    confirmed,
+    err,
+    one_ward,
+    open_app,
+    out,
+    read_file,
+)
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -105,10 +114,8 @@ async def _send(app: App, settings: Settings, ward: WardRec, args: argparse.Name
         out(left_out)
     data, kind = None, None
     if args.file is not None:
-        try:
-            data = args.file.read_bytes()
-        except OSError as exc:
-            err(_("Cannot read {path}: {error}", path=str(args.file), error=str(exc)))
+        data = read_file(args.file)
+        if data is None:
             return 2
         kind = "photo" if args.file.suffix.lower() in IMAGE_SUFFIXES else "document"
     out(args.text)

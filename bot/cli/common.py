@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from locales import translator
@@ -28,6 +29,21 @@ def out(text: str = "") -> None:
 
 def err(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
+
+
+def read_file(path: Path) -> bytes | None:
+    """The file's bytes, or None after saying (in Vietnamese) why it cannot be read."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        err(_("No such file: {path}", path=str(path)))
+    except IsADirectoryError:
+        err(_("{path} is a folder, not a file.", path=str(path)))
+    except PermissionError:
+        err(_("No permission to read {path}.", path=str(path)))
+    except OSError as exc:
+        err(_("Cannot read {path}: {error}", path=str(path), error=exc.strerror or str(exc)))
+    return None
 
 
 def confirmed(question: str, not_a_terminal: str, cancelled: str) -> bool:

@@ -11,7 +11,16 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.cli.common import _, add_ward_option, confirmed, err, one_ward, open_app, out
+from bot.cli.common import (
+    _,
+    add_ward_option,
+    confirmed,
+    err,
+    one_ward,
+    open_app,
+    out,
+    read_file,
+)
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -52,10 +61,8 @@ async def cmd_import_directive(
     from handlers.protocol import Inbound
     from handlers.reading import ReadRefused, read_document, refusal_text
 
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        err(_("Cannot read {path}: {error}", path=str(path), error=str(exc)))
+    data = read_file(path)
+    if data is None:
         return 2
     app = await open_app(settings)
     try:

@@ -7,7 +7,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.cli import import_directive
-from bot.cli.common import _, add_ward_option, confirmed, err, one_ward, open_app, out
+from bot.cli.common import (
+    _,
+    add_ward_option,
+    confirmed,
+    err,
+    one_ward,
+    open_app,
+    out,
+    read_file,
+)
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -36,10 +45,8 @@ async def cmd_import_scores(
     from handlers.score_import import describe_draft, replacing_lines
     from ingest.snapshot_draft import Problem, round_draft
 
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        err(_("Cannot read {path}: {error}", path=str(path), error=str(exc)))
+    data = read_file(path)
+    if data is None:
         return 2
     app = await open_app(settings)
     try:

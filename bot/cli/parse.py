@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bot.cli.common import _, err, out
+from bot.cli.common import _, err, out, read_file
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -23,19 +23,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
 
 
-def _read_bytes(path: Path) -> bytes | None:
-    """The file's bytes, or None after saying (in Vietnamese) why it cannot be read."""
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        err(_("No such file: {path}", path=str(path)))
-    except IsADirectoryError:
-        err(_("{path} is a folder, not a file.", path=str(path)))
-    except PermissionError:
-        err(_("No permission to read {path}.", path=str(path)))
-    return None
-
-
 def cmd_parse_directive(path: Path, ward_config: Path | None, as_json: bool) -> int:
     """Prints what the directive reader finds; touches no database."""
     import json
@@ -47,7 +34,7 @@ def cmd_parse_directive(path: Path, ward_config: Path | None, as_json: bool) -> 
     from ingest.ward_config import WardConfigError, load_ward_config
 
     try:
-        data = _read_bytes(path)
+        data = read_file(path)
         if data is None:
             return 2
         limits = load_settings().read_limits()

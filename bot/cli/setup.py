@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.cli.common import _, err, open_app, out
+from bot.cli.common import _, err, open_app, out, read_file
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -35,10 +35,13 @@ async def cmd_setup(settings: Settings, path: Path) -> int:
     from ingest.ward_config import WardConfigError, load_ward_config
     from store.setup import apply_ward_config
 
+    data = read_file(path)
+    if data is None:
+        return 2
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        err(_("Cannot read {path}: {error}", path=str(path), error=str(exc)))
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        err(_("{path} is not UTF-8 text; save it as UTF-8 and try again.", path=str(path)))
         return 2
     try:
         cfg = load_ward_config(text)
