@@ -32,7 +32,20 @@ SECTIONS = {
         "sending_hours",
     },
     "templates": {"title", "text"},
+    "briefing": {"enabled", "weekday", "time"},
+    "portal": {
+        "enabled",
+        "base_url",
+        "province_id",
+        "unit_level",
+        "unit_id",
+        "unit_name",
+        "fetch_at",
+        "periods",
+    },
 }
+PORTAL_URL = "https://dichvucong.gov.vn"  # the national public service portal
+PORTAL_PERIODS = ("month", "quarter", "half", "year")
 ARRAYS = ("departments", "people", "chats", "templates")
 _CODE = re.compile(r"^[A-Za-z0-9À-ỹĐđ_.\-]{1,40}$")
 
@@ -77,6 +90,12 @@ class WardConfig:
     group_owners: dict[str, str] = field(default_factory=dict)
     reminders: dict[str, Any] = field(default_factory=dict)  # checked; stored as written
     templates: tuple[tuple[str, str], ...] = ()  # (title, text) of the ward's guidance texts
+    # [briefing]: enabled (true), weekday (1 = Monday ... 5; default: the week's first
+    # working day), time ("08:00"); stored as checked, missing keys take the defaults
+    briefing: dict[str, Any] = field(default_factory=dict)
+    # [portal]: base_url, province_id, unit_level, unit_id or unit_name, fetch_at ("06:30"),
+    # periods (["month", "year"]); empty when the ward has no [portal] (no daily fetch)
+    portal: dict[str, Any] = field(default_factory=dict)
 
     @property
     def groups_without_owner(self) -> tuple[str, ...]:
@@ -244,7 +263,7 @@ class _Checker:
             if not isinstance(value, list) or not all(isinstance(e, dict) for e in value):
                 self.fail(section, 0, None, "not_a_list", section=section)
                 self.data[section] = []
-        for section in ("ward", "group_owners", "reminders"):
+        for section in ("ward", "group_owners", "reminders", "briefing", "portal"):
             if section in self.data and not isinstance(self.data[section], dict):
                 self.fail(section, 0, None, "not_a_table", section=section)
                 self.data[section] = {}
@@ -264,12 +283,106 @@ class _Checker:
         chats = self._chats(codes)
         reminders = self._reminders()
         templates = self._templates()
+        briefing = self._briefing()
+        portal = self._portal()
         if self.problems:
             raise WardConfigError(self.problems)
         name, province, tz = ward
         return WardConfig(
-            name, province, tz, departments, people, chats, owners, reminders, templates
+            name,
+            province,
+            tz,
+            departments,
+            people,
+            chats,
+            owners,
+            reminders,
+            templates,
+            briefing,
+            portal,
         )
+
+    def _clock_time(self, section: str, key: str, value: Any) -> str | None:
+        """A time of day "08:00" / "8h00" between 05:00 and 20:59, or None (a problem)."""
+        match = re.fullmatch(r"(\d{1,2})[:h](\d{2})", str(value).strip())
+        if not match or not (5 <= int(match.group(1)) <= 20 and int(match.group(2)) < 60):
+            self.fail(section, 0, key, "bad_setting", key=key, value=value)
+            return None
+        return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+    def _flag(self, section: str, table: dict[str, Any], result: dict[str, Any]) -> None:
+        if "enabled" in table:
+            if not isinstance(table["enabled"], bool):
+                self.fail(
+                    section, 0, "enabled", "bad_setting", key="enabled", value=table["enabled"]
+                )
+            else:
+                result["enabled"] = table["enabled"]
+
+    def _briefing(self) -> dict[str, Any]:
+        """[briefing]: enabled = true, weekday = 1 (Monday; a day off moves it to the next
+        working day of that week), time = "08:00"."""
+        table = self.data.get("briefing", {})
+        result: dict[str, Any] = {}
+        if not isinstance(table, dict):
+            return result
+        self._flag("briefing", table, result)
+        if "weekday" in table:
+            value = table["weekday"]
+            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 5:
+                self.fail("briefing", 0, "weekday", "bad_setting", key="weekday", value=value)
+            else:
+                result["weekday"] = value
+        if "time" in table:
+            at = self._clock_time("briefing", "time", table["time"])
+            if at is not None:
+                result["time"] = at
+        return result
+
+    def _portal(self) -> dict[str, Any]:
+        """[portal]: where the national portal lists the ward. province_id and unit_id or
+        unit_name are required; base_url, unit_level, fetch_at ("06:30") and periods
+        (["month", "year"]) have defaults."""
+        if "portal" not in self.data:
+            return {}
+        table = self.data["portal"]
+        result: dict[str, Any] = {}
+        if not isinstance(table, dict):
+            return result
+        self._flag("portal", table, result)
+        base = _text(table.get("base_url")) or PORTAL_URL
+        if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", base):
+            self.fail("portal", 0, "base_url", "bad_setting", key="base_url", value=base)
+        result["base_url"] = base.rstrip("/")
+        for key in ("province_id", "unit_level", "unit_id", "unit_name"):
+            value = table.get(key)
+            if value is None:
+                continue
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (str, int))
+                or not str(value).strip()
+            ):
+                self.fail("portal", 0, key, "bad_setting", key=key, value=value)
+            else:
+                result[key] = str(value).strip()
+        if "province_id" not in result:
+            self.fail("portal", 0, None, "missing_key", key="province_id", section="portal")
+        if "unit_id" not in result and "unit_name" not in result:
+            self.fail("portal", 0, None, "missing_key", key="unit_name", section="portal")
+        result.setdefault("unit_level", "2")
+        at = self._clock_time("portal", "fetch_at", table.get("fetch_at", "06:30"))
+        result["fetch_at"] = at or "06:30"
+        periods = table.get("periods", ["month", "year"])
+        if (
+            not isinstance(periods, list)
+            or not periods
+            or not all(isinstance(p, str) and p in PORTAL_PERIODS for p in periods)
+        ):
+            self.fail("portal", 0, "periods", "bad_setting", key="periods", value=periods)
+        else:
+            result["periods"] = list(dict.fromkeys(periods))
+        return result
 
     def _templates(self) -> tuple[tuple[str, str], ...]:
         result = []

@@ -12,6 +12,11 @@ here, and tests compare keys through these functions, never by splitting strings
 - blocked-chat alert to the admins:
   ``chat-inactive:{channel}:{chat}:{since}:{admin channel}:{admin chat}``
 - undeliverable notice or reminder, to the admins: ``gave-up:{admin channel}:{admin chat}:{key}``
+- the weekly briefing: ``briefing:{ward}:{week's Monday}:{channel}:{chat}``
+- the portal fetch failing / recovering, to the admins (once per failure streak):
+  ``portal:{ward}:{streak's first failed run}:{failed|recovered}:{channel}:{chat}``
+- a typed snapshot the portal contradicted, to the admins:
+  ``portal-differs:{snapshot}:{channel}:{chat}``
 """
 
 from __future__ import annotations
@@ -108,6 +113,23 @@ def gave_up_key(key: str, admin_channel: str, admin_chat: str) -> str:
     return f"{GAVE_UP}{SEP}{admin_channel}{SEP}{admin_chat}{SEP}{key}"[:255]
 
 
+def briefing_key(ward_id: int, week: date, channel: str, chat_id: str) -> str:
+    """The weekly briefing of the week starting on Monday `week`, to one chat or person."""
+    return f"briefing:{ward_id}:{week.isoformat()}:{channel}:{chat_id}"
+
+
+def portal_alert_key(ward_id: int, streak: int, state: str, channel: str, chat_id: str) -> str:
+    """The admins' alert that the portal fetch fails (`state` "failed") or works again
+    ("recovered"); `streak` is the id of the streak's first failed run, so each streak is
+    told once."""
+    return f"portal:{ward_id}:{streak}:{state}:{channel}:{chat_id}"
+
+
+def portal_differs_key(snapshot_id: int, channel: str, chat_id: str) -> str:
+    """The admins' notice that the portal's figures replaced a typed snapshot that differed."""
+    return f"portal-differs:{snapshot_id}:{channel}:{chat_id}"
+
+
 GAVE_UP = "gave-up"
 ALERT_PREFIXES = ("chat-inactive:", f"{GAVE_UP}:", "report:")  # messages about messages
 
@@ -117,6 +139,7 @@ __all__ = [
     "GAVE_UP",
     "ReminderKey",
     "addressed",
+    "briefing_key",
     "broadcast_key",
     "broadcast_prefix",
     "broadcast_report_key",
@@ -127,6 +150,8 @@ __all__ = [
     "gave_up_key",
     "occurrence_prefix",
     "parse_task_key",
+    "portal_alert_key",
+    "portal_differs_key",
     "reminder_key",
     "snooze_key",
     "snooze_prefix",

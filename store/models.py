@@ -70,6 +70,10 @@ class Ward(Base):
     reminder_policy: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # the ward's own [[templates]] of guidance texts (title, text), before the shipped ones
     templates: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # the [briefing] table of ward.toml (when the Monday briefing goes; empty: the defaults)
+    briefing: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # the [portal] table of ward.toml (where the national portal lists the ward; empty: off)
+    portal: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class Department(Base):
@@ -358,6 +362,87 @@ class Outbox(Base):
     unsure_sends: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
+class MetricFigure(Base):
+    """One sub-criterion's figures for a ward and period (numerator / denominator, e.g.
+    "hồ sơ nộp trực tuyến 412/1.030"), as an admin stored them; what-if answers read them."""
+
+    __tablename__ = "metric_figures"
+    __table_args__ = (
+        UniqueConstraint("ward_id", "period_kind", "year", "period", "as_of", "code"),
+        Index("ix_metric_figures_period", "ward_id", "period_kind", "year", "period"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ward_id: Mapped[int] = mapped_column(ForeignKey("wards.id", ondelete="CASCADE"))
+    period_kind: Mapped[str] = mapped_column(String(8))  # month | quarter | half | year
+    year: Mapped[int] = mapped_column(Integer)
+    period: Mapped[int] = mapped_column(Integer, default=0)
+    as_of: Mapped[date] = mapped_column(Date)
+    group_code: Mapped[str] = mapped_column(String(32))  # ingest.index_groups code
+    code: Mapped[str] = mapped_column(String(64))  # the sub-criterion's code (criteria table)
+    numerator: Mapped[Decimal] = mapped_column(Numeric(14, 4))
+    denominator: Mapped[Decimal] = mapped_column(Numeric(14, 4))
+    source: Mapped[str] = mapped_column(String(16), default="text")  # text | file | portal
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+
+
+class ProvinceRow(Base):
+    """One commune's figures in the portal's list for its province and one period.
+
+    `groups` maps an index group code to its score as a string ("19.41"); `position` is the
+    portal's ROW_STT, `rank` the place by total among the list (computed when not given)."""
+
+    __tablename__ = "province_rows"
+    __table_args__ = (
+        UniqueConstraint("province_id", "unit_level", "period_kind", "year", "period", "unit_id"),
+        Index(
+            "ix_province_rows_list", "province_id", "unit_level", "period_kind", "year", "period"
+        ),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    province_id: Mapped[str] = mapped_column(String(32))
+    unit_level: Mapped[str] = mapped_column(String(16))
+    period_kind: Mapped[str] = mapped_column(String(8))
+    year: Mapped[int] = mapped_column(Integer)
+    period: Mapped[int] = mapped_column(Integer, default=0)
+    unit_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(255))
+    position: Mapped[int | None] = mapped_column(Integer)
+    rank: Mapped[int | None] = mapped_column(Integer)
+    total: Mapped[Decimal] = mapped_column(Score)
+    groups: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PortalRun(Base):
+    """One fetch from the national portal for a ward: when, whether it worked, and why not."""
+
+    __tablename__ = "portal_runs"
+    __table_args__ = (Index("ix_portal_runs_ward", "ward_id", "started_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ward_id: Mapped[int] = mapped_column(ForeignKey("wards.id", ondelete="CASCADE"))
+    slot: Mapped[str] = mapped_column(String(32), default="")  # the daily slot, "2025-11-16"
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ok: Mapped[bool] = mapped_column(default=False)
+    # why it failed, as a code people read translated: html, waf, timeout, empty, fields,
+    # server, network, ward_missing, invalid
+    reason: Mapped[str | None] = mapped_column(String(16))
+    detail: Mapped[str] = mapped_column(String(1000), default="")  # raw, for admins and logs
+    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)  # rows, changed periods ...
+
+
+class Lease(Base):
+    """A named job that one process runs at a time (the scheduler's tick, the portal fetch,
+    Telegram polling): the holder renews `until`; another process takes it once it lapsed."""
+
+    __tablename__ = "leases"
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    until: Mapped[datetime] = mapped_column(UTCDateTime())
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 __all__ = [
     "Base",
     "Broadcast",
@@ -365,11 +450,15 @@ __all__ = [
     "Chat",
     "Department",
     "Directive",
+    "Lease",
+    "MetricFigure",
     "OAuthToken",
     "Outbox",
     "PendingAction",
     "Person",
     "PersonDepartment",
+    "PortalRun",
+    "ProvinceRow",
     "Snapshot",
     "SnapshotGroup",
     "Task",

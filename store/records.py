@@ -32,6 +32,8 @@ class WardRec:
     departments: tuple[DepartmentRec, ...]
     reminder_policy: dict[str, Any] = field(default_factory=dict)
     templates: tuple[tuple[str, str], ...] = ()
+    briefing: dict[str, Any] = field(default_factory=dict)  # ward.toml [briefing], as checked
+    portal: dict[str, Any] = field(default_factory=dict)  # ward.toml [portal]; empty: no fetch
 
     def department(self, code: str | None) -> DepartmentRec | None:
         return next((d for d in self.departments if d.code == code), None)

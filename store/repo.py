@@ -42,6 +42,8 @@ def _ward_rec(ward: m.Ward, departments: Iterable[m.Department]) -> WardRec:
         group_owners=dict(ward.group_owners or {}),
         reminder_policy=dict(ward.reminder_policy or {}),
         templates=tuple((t["title"], t["text"]) for t in ward.templates or []),
+        briefing=dict(ward.briefing or {}),
+        portal=dict(ward.portal or {}),
         departments=tuple(
             DepartmentRec(d.code, d.name, tuple(d.aliases or ()), d.professional)
             for d in sorted(departments, key=lambda d: d.code)

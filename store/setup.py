@@ -64,6 +64,7 @@ async def apply_ward_config(s: AsyncSession, cfg: WardConfig, at: datetime) -> S
     ward.province, ward.timezone, ward.group_owners = cfg.province, cfg.timezone, cfg.group_owners
     ward.reminder_policy = dict(cfg.reminders)
     ward.templates = [{"title": t, "text": x} for t, x in cfg.templates]
+    ward.briefing, ward.portal = dict(cfg.briefing), dict(cfg.portal)
     await s.flush()
     summary.ward_id = ward.id
 
