@@ -73,6 +73,8 @@ HEADING_WORDS = (
 )
 MAX_HEADING_CELL_WORDS = 8
 MAX_FIGURE_NAME_WORDS = 12
+# a name of 12 words and eight figures fit well within this
+MAX_FIGURE_ROW_CHARS = 400
 MAX_HEADING_LINES = 8
 
 # =============================================================================================
@@ -243,6 +245,8 @@ _FIGURE_ROW = re.compile(
 
 def is_figure_row(text: str) -> bool:
     """A table row of figures written without cells: "2 Tiến độ giải quyết 20 12,53 96"."""
+    if len(text) > MAX_FIGURE_ROW_CHARS:  # longer than any such row (and slow to match)
+        return False
     m = _FIGURE_ROW.match(text.strip())
     if m is None:
         return False
