@@ -34,7 +34,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import UTC, timedelta
 
-from handlers.protocol import Attachment, Button, Reply
+from bot.charts import ChartService
+from handlers.protocol import Attachment, Button, Image, Reply
 from locales import Translator
 from reminders.calendar import WorkCalendar
 from reminders.clock import Clock
@@ -154,6 +155,7 @@ class Delivery:
         concurrency: int = 1,
         attachments: AttachmentLoader | None = None,
         calendar: WorkCalendar | None = None,
+        charts: ChartService | None = None,
     ):
         self.outbox, self.repo, self.clock = outbox, repo, clock
         self.senders = senders
@@ -169,6 +171,7 @@ class Delivery:
         self.lanes = lanes  # None: every lane
         self.concurrency = concurrency  # sends in flight at once (a broadcast lane: several)
         self.attachments = attachments
+        self.charts = charts  # draws the chart a payload names ("chart": a briefing's chart_key)
         self.calendar = calendar or WorkCalendar()
         # ("telegram", "broadcast:7") -> "telegram:<file_id>": each channel uploads for itself
         self._uploaded: dict[tuple[str, str], str] = {}
@@ -214,7 +217,23 @@ class Delivery:
             elif self.attachments is not None:
                 data, name = await self.attachments(int(attachment.ref.split(":")[1]))
                 reply.attachment = replace(attachment, data=data, name=name or attachment.name)
+        chart = row.payload.get("chart")
+        if isinstance(chart, str) and chart and self.charts is not None and row.ward_id:
+            reply.image = await self._chart(row.ward_id, chart, str(row.payload.get("language")))
         return reply
+
+    async def _chart(self, ward_id: int, key: str, language: str) -> Image | None:
+        """The six-month chart a briefing row names; None (the text goes alone) when it cannot
+        be drawn: a chart is never a reason to hold back the briefing."""
+        assert self.charts is not None
+        try:
+            ward = await self.repo.ward(ward_id)
+            if ward is None:
+                return None
+            return await self.charts.image_of_key(ward, key, language or "vi")
+        except Exception:
+            log.exception("the chart %s of ward %s could not be prepared", key, ward_id)
+            return None
 
     async def _sending_hours(self, ward_id: int) -> SendingHours:
         now_mono = time.monotonic()

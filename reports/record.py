@@ -24,6 +24,11 @@ class ScoreLine:
     previous_rank: int | None = None
     last_year_total: Decimal | None = None  # the same period a year earlier
     last_year_rank: int | None = None
+    # which figures `previous_*` and `last_year_*` are (to say "since month 10/2025")
+    previous_year: int | None = None
+    previous_period: int | None = None
+    previous_as_of: date | None = None
+    last_year_as_of: date | None = None
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,7 @@ class GroupLine:
     max_score: Decimal
     rank: int | None = None
     owner: str | None = None  # department code from [group_owners]; None when nobody owns it
+    owner_name: str | None = None  # that department's name (renderers fall back to the code)
 
     @property
     def gap(self) -> Decimal:
@@ -108,3 +114,8 @@ class WeeklyBriefing:
     neighbours_above: tuple[Neighbour, ...] = ()  # from the portal's province list, if any
     chart_key: str = ""  # the six-month chart's key (bot.charts), "" when there is no history
     notes: tuple[str, ...] = field(default=())  # codes of what is missing: "no_scores", ...
+    # The moment the briefing describes (`made_at`, or the end of a past week), and the start
+    # of the seven days before it whose closed tasks ("done"), missed reports and broadcasts
+    # it counts: for the Monday briefing the week just past, for a past week that week.
+    as_of: datetime | None = None
+    since: datetime | None = None

@@ -49,7 +49,7 @@ from telegram.request import BaseRequest
 
 from bot.ratelimit import BACKGROUND, INTERACTIVE, SlidingWindowLimiter
 from bot.render import split_text, to_html, to_plain
-from handlers.commands import for_role
+from handlers.commands import COMMANDS, for_role
 from handlers.protocol import ChatKind, Inbound, InboundFile, Reply
 from handlers.router import Router
 from locales import Translator, translator
@@ -587,9 +587,17 @@ def outcome_unknown(exc: BaseException) -> bool:
 
 
 def _one_message_parts(reply: Reply) -> list[Reply]:
-    """A text-only reply longer than one message, as one reply per message (the buttons on
-    the last), so that the delivery can record the parts delivered; other replies whole."""
-    if reply.attachment is not None or reply.image is not None or len(reply.text) <= TEXT_LIMIT:
+    """A reply as one reply per message, so that the delivery can record the parts delivered:
+    a text longer than one message in parts (the buttons on the last), and a chart that cannot
+    go with the text as its caption after it, on its own (a failed chart is sent again without
+    its text). A reply with an attachment, or a short text with its chart, is one message."""
+    if reply.attachment is not None:
+        return [reply]
+    if reply.image is not None:
+        if not reply.buttons and len(reply.text) <= CAPTION_LIMIT:
+            return [reply]
+        return [*_one_message_parts(replace(reply, image=None)), Reply("", image=reply.image)]
+    if len(reply.text) <= TEXT_LIMIT:
         return [reply]
     texts = split_text(reply.text, TEXT_LIMIT)
     last = len(texts) - 1
@@ -644,6 +652,15 @@ def _menu(role: str, _: Translator) -> list[BotCommand]:
     return [BotCommand(c.name, _(c.description)) for c in for_role(role, menu=True)]
 
 
+def _menu_of(roles: Sequence[str], _: Translator) -> list[BotCommand]:
+    """The menu of someone with these roles (one per ward they are in): every command any
+    of them may use, in the registry's order."""
+    if len(set(roles)) == 1:
+        return _menu(roles[0], _)
+    names = {c.name for role in roles for c in for_role(role, menu=True)}
+    return [BotCommand(c.name, _(c.description)) for c in COMMANDS if c.name in names]
+
+
 async def set_commands(app: Application, people: Sequence[PersonRec] = ()) -> None:
     """The command menu (generated from the registry), in Vietnamese and in English for
     clients set to English: what department staff may use for everyone, and for each person
@@ -655,10 +672,14 @@ async def set_commands(app: Application, people: Sequence[PersonRec] = ()) -> No
 
         default = _menu(MENU_ROLE, _)
         await app.bot.set_my_commands(default, language_code=code)
+        roles: dict[str, list[str]] = {}  # one person in several wards: one menu
         for person in people:
-            own = _menu(person.role, _)
-            if not (person.telegram_id or "").isdigit() or own == default:
+            if (person.telegram_id or "").isdigit():
+                roles.setdefault(person.telegram_id or "", []).append(person.role)
+        for telegram_id, theirs in roles.items():
+            own = _menu_of(theirs, _)
+            if own == default:
                 continue
             await app.bot.set_my_commands(
-                own, scope=BotCommandScopeChat(int(person.telegram_id or 0)), language_code=code
+                own, scope=BotCommandScopeChat(int(telegram_id)), language_code=code
             )
