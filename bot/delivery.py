@@ -34,7 +34,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import UTC, timedelta
 
-from bot.charts import ChartService
+from handlers.context import ChartSource
 from handlers.protocol import Attachment, Button, Image, Reply
 from locales import Translator
 from reminders.calendar import WorkCalendar
@@ -155,7 +155,7 @@ class Delivery:
         concurrency: int = 1,
         attachments: AttachmentLoader | None = None,
         calendar: WorkCalendar | None = None,
-        charts: ChartService | None = None,
+        charts: ChartSource | None = None,
     ):
         self.outbox, self.repo, self.clock = outbox, repo, clock
         self.senders = senders

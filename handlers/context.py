@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from handlers.protocol import Image, Inbound
 from handlers.reading import ReadingPool, shared_pool
+from ingest.criteria import CriteriaTable, default_table
 from locales import DEFAULT_LANGUAGE, Translator, translator
 from reminders.calendar import WorkCalendar
 from reminders.clock import Clock
@@ -26,6 +27,16 @@ class ChartSource(Protocol):
         """The chart of one snapshot (groups against max, total over the last snapshots)."""
         ...
 
+    def six_month_image(
+        self, ward: WardRec, snapshots: Sequence[SnapshotRec], language: str, caption: str = ""
+    ) -> Image | None:
+        """The six-month chart of `snapshots` (reports.trend.six_month_set); None for none."""
+        ...
+
+    async def image_of_key(self, ward: WardRec, key: str, language: str) -> Image | None:
+        """The six-month chart a briefing names by its `chart_key`; None when there is none."""
+        ...
+
 
 @dataclass
 class Services:
@@ -41,6 +52,8 @@ class Services:
     on_outbox: Callable[[], None] | None = None  # wakes the delivery loop after an enqueue
     channels: frozenset[str] | None = None  # what this process sends on (None: not known)
     reader: ReadingPool | None = None  # reads documents in worker processes (None: shared)
+    # the sub-criteria table (ingest/criteria.py): CHISO_CRITERIA_FILE's, else the shipped one
+    criteria: CriteriaTable = field(default_factory=default_table)
 
 
 @dataclass
