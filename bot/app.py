@@ -13,6 +13,7 @@ from bot.config import Settings
 from handlers.context import Services
 from handlers.reading import ReadingPool
 from handlers.router import Router
+from ingest.criteria import load_criteria_file
 from reminders.clock import Clock, OffsetClock, SystemClock
 from store.broadcasts import BroadcastStore
 from store.db import create_engine, session_factory
@@ -54,6 +55,7 @@ class App:
             outbox=OutboxStore(sessions),
             broadcasts=BroadcastStore(sessions),
             reader=ReadingPool(settings.read_limits()),  # workers start at the first document
+            criteria=load_criteria_file(settings.criteria_file),  # checked by load_settings
         )
         if charts:
             services.charts = ChartService(repo)

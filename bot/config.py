@@ -39,6 +39,9 @@ class Settings:
     zalo_oa_api_base_url: str = "https://openapi.zalo.me"
     zalo_oauth_url: str = "https://oauth.zaloapp.com/v4/oa/access_token"
     zalo_rate: float = 5.0  # ZALO_RATE: messages per second to Zalo, all chats together
+    # TELEGRAM_RATE: messages per second this process sends to Telegram (its ~30/s are per
+    # bot, so N replicas take 30/N each); above 30, a local Bot API or a test's fake
+    telegram_rate: int = 30
     webhook_host: str = "0.0.0.0"
     webhook_port: int = 8080
     # PUBLIC_BASE_URL: where the webhook server is reached from outside (https://bot.example.vn);
@@ -51,6 +54,13 @@ class Settings:
     max_file_mb: float = 10.0  # CHISO_MAX_FILE_MB: largest file read
     max_unpacked_mb: float = 50.0  # CHISO_MAX_UNPACKED_MB: a .docx/.xlsx once unpacked
     max_import_rows: int = 5000  # CHISO_MAX_IMPORT_ROWS: sets of figures in one file
+    # CHISO_CRITERIA_FILE: the ward's own sub-criteria table (a copy of ingest/criteria.toml);
+    # unset: the shipped one. Checked here: a file with mistakes stops the start, by line
+    criteria_file: str | None = None
+    # the national portal's daily fetch (bot/portal.py) for wards with [portal] in ward.toml
+    portal_fetch: bool = True  # CHISO_PORTAL_FETCH=0: `chiso run` does not fetch
+    portal_timeout: float = 30.0  # CHISO_PORTAL_TIMEOUT: seconds one request may take
+    portal_loaichitieu: str = "0"  # CHISO_PORTAL_LOAICHITIEU: the service's "loaichitieu"
 
     def read_limits(self) -> ReadLimits:
         return ReadLimits(
@@ -165,6 +175,7 @@ def load_settings(env: dict[str, str] | None = None, dotenv: Path | None = None)
         zalo_oauth_url=values.get("ZALO_OAUTH_URL")
         or "https://oauth.zaloapp.com/v4/oa/access_token",
         zalo_rate=float(values.get("ZALO_RATE") or 5.0),
+        telegram_rate=int(values.get("TELEGRAM_RATE") or 30),
         webhook_host=values.get("WEBHOOK_HOST") or "0.0.0.0",
         webhook_port=int(values.get("WEBHOOK_PORT") or 8080),
         public_base_url=(values.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
@@ -174,4 +185,27 @@ def load_settings(env: dict[str, str] | None = None, dotenv: Path | None = None)
         max_file_mb=float(values.get("CHISO_MAX_FILE_MB") or 10.0),
         max_unpacked_mb=float(values.get("CHISO_MAX_UNPACKED_MB") or 50.0),
         max_import_rows=int(values.get("CHISO_MAX_IMPORT_ROWS") or 5000),
+        criteria_file=check_criteria_file(values.get("CHISO_CRITERIA_FILE") or None),
+        portal_fetch=(values.get("CHISO_PORTAL_FETCH") or "1").strip().lower()
+        not in ("0", "false", "no", "off"),
+        portal_timeout=float(values.get("CHISO_PORTAL_TIMEOUT") or 30.0),
+        portal_loaichitieu=(values.get("CHISO_PORTAL_LOAICHITIEU") or "0").strip(),
     )
+
+
+def check_criteria_file(path: str | None) -> str | None:
+    """CHISO_CRITERIA_FILE, checked: ConfigError with each mistake on its line (in
+    Vietnamese, like ward.toml's) when the file cannot be used."""
+    if path is None:
+        return None
+    from handlers.metric_problems import config_lines
+    from ingest.criteria import CriteriaError, load_criteria_file
+    from locales import translator
+
+    try:
+        load_criteria_file(path)
+    except CriteriaError as exc:
+        _ = translator("vi")
+        head = _("CHISO_CRITERIA_FILE {path} has problems; fix them and start again:", path=path)
+        raise ConfigError("\n".join([head, *config_lines(path, exc.problems, _)])) from None
+    return path

@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -18,9 +19,15 @@ from bot.channels.zalo import send_proactive as send_zalo
 from bot.channels.zalo_oa import ZaloOAClient
 from bot.delivery import Delivery, Sender, Sent
 from bot.ratelimit import BACKGROUND, SlidingWindowLimiter
+from bot.webhook import probe_routes
 from handlers.protocol import Reply
 from reminders.scheduler import ReminderScheduler
 from store.keys import broadcast_report_key
+from store.leases import Leases
+from store.notify import CacheListener
+
+if TYPE_CHECKING:
+    from bot.portal import PortalJob
 
 log = logging.getLogger(__name__)
 BROADCAST_CONCURRENCY = 4  # sends in flight in the broadcast lane (the limiter paces them)
@@ -78,6 +85,7 @@ async def running(
         group_interval=settings.group_interval,
         lanes=["notice", "reminder"],
         calendar=services.calendar,
+        charts=services.charts,
     )
     broadcasts = Delivery(
         services.outbox,
@@ -106,11 +114,16 @@ async def running(
         services.calendar,
         wake,
         channels=frozenset(senders),
+        leases=Leases(app.repo.sessions, services.clock),  # one replica ticks
+        briefings=True,  # the weekly briefing goes out with the same tick
     )
     tasks: list[asyncio.Task[None]] = []
     stopping = asyncio.Event()
     webhooks: web.AppRunner | None = None
+    portal: PortalJob | None = None
+    listener: CacheListener | None = None
     try:
+        listener = await _listen(app)  # other replicas' writes drop this one's cache
         if telegram is not None and listen:
             await telegram.start(
                 timeout=poll_timeout,
@@ -127,9 +140,14 @@ async def running(
         ]
         if reminders:
             scheduler.start()
+            portal = await _start_portal(app, wake, frozenset(senders))
         yield delivery
     finally:
         scheduler.stop()
+        with contextlib.suppress(Exception):  # else it lapses
+            await scheduler.release()
+        if portal is not None:
+            await portal.close()
         delivery.stop()
         broadcasts.stop()
         stopping.set()
@@ -143,8 +161,60 @@ async def running(
             await zalo_oa.close()
         if webhooks is not None:
             await webhooks.cleanup()
+        if listener is not None:
+            await listener.stop()
         services.on_outbox = None
         services.channels = None
+
+
+async def _listen(app: App) -> CacheListener | None:
+    """On PostgreSQL, the listener that drops this process's cached reads when another
+    process writes them (store/notify.py); None on SQLite (one process)."""
+    from store.db import is_sqlite, normalize_url
+    from store.province import ProvinceStore
+
+    url = normalize_url(app.settings.database_url)
+    if is_sqlite(url):
+        return None
+    listener = CacheListener(url)
+    listener.subscribe(app.repo.forget, app.repo.cache_shared)
+    listener.subscribe(app.router.missed.forget)
+    province = ProvinceStore.for_sessions(app.repo.sessions, app.settings.cache_ttl)
+
+    def province_forget(tables: frozenset[str]) -> None:
+        if tables & {"province_rows", "*"}:
+            province.invalidate()
+
+    def province_shared(live: bool) -> None:
+        province.invalidate()
+        province.cache_ttl = app.settings.cache_ttl if live else 0.0
+
+    listener.subscribe(province_forget, province_shared)
+    await listener.start()
+    if not listener.up:
+        log.warning("cache listener: not listening yet; reads skip the cache until it is")
+    return listener
+
+
+async def _start_portal(
+    app: App, wake: Callable[[], None], channels: frozenset[str]
+) -> PortalJob | None:
+    """The national portal's daily fetch, when a ward has [portal] (and CHISO_PORTAL_FETCH
+    is not 0)."""
+    from bot.portal import PortalJob, portal_enabled
+
+    if not app.settings.portal_fetch:
+        return None
+    if not any(portal_enabled(w) for w in await app.repo.wards()):
+        return None
+    services = app.services
+    job = PortalJob.from_settings(
+        app.settings, app.repo, services.outbox, services.clock, channels=channels, on_outbox=wake
+    )
+    job.leases = Leases(app.repo.sessions, services.clock)  # one replica fetches
+    job.start()
+    log.info("portal: daily fetch scheduled")
+    return job
 
 
 async def _start_webhooks(
@@ -158,7 +228,7 @@ async def _start_webhooks(
     """Telegram's webhook (TELEGRAM_WEBHOOK_URL) and the Zalo Bot's (ZALO_WEBHOOK_URL), each
     checked against its secret, the Zalo Bot's long polling otherwise, the OA's signed events,
     and, whenever PUBLIC_BASE_URL is set, the photos and files hosted for Zalo (/files/...):
-    one aiohttp server carries them and /health."""
+    one aiohttp server carries them, /health and /ready (bot/webhook.py)."""
     from bot.files import FileHost, telegram_fetcher
     from store.hosted_files import HostedFileStore
 
@@ -198,11 +268,8 @@ async def _start_webhooks(
     if not routes:
         return None
 
-    async def health(_request: web.Request) -> web.Response:
-        return web.json_response({"ok": True})
-
     server = web.Application()
-    server.add_routes([*routes, web.get("/health", health)])
+    server.add_routes([*routes, *probe_routes(app.engine)])  # /health, /ready
     runner = web.AppRunner(server)
     await runner.setup()
     await web.TCPSite(runner, settings.webhook_host, settings.webhook_port).start()

@@ -22,7 +22,7 @@ from handlers.permissions import check, check_role
 from handlers.protocol import Button, Inbound, Reply, literal
 from locales import N_, Translator
 from store.broadcasts import BroadcastRec
-from store.records import PendingRec, WardRec
+from store.records import PROVINCE_ROLE, PendingRec, WardRec
 
 MESSAGE_KIND, AUDIENCE_KIND, TIME_KIND, CONFIRM_KIND = (
     "bc_message",
@@ -32,6 +32,8 @@ MESSAGE_KIND, AUDIENCE_KIND, TIME_KIND, CONFIRM_KIND = (
 )
 KINDS = (MESSAGE_KIND, AUDIENCE_KIND, TIME_KIND, CONFIRM_KIND)
 PENDING_TTL = timedelta(hours=6)
+# a provincial officer's message to every ward's leadership (handlers/province_view.py)
+PROVINCE_AUDIENCE = "province:leadership"
 AUDIENCE_CHOICES = ("kind:residents", "kind:staff", "kind:department", "all")
 # why a chat did not get a message (delivery.failure_reason's codes and the others)
 REASONS = {
@@ -292,6 +294,15 @@ def report(b: BroadcastRec, _: Translator) -> str:
     return "\n".join(lines)
 
 
+def _followed_here(ctx: Ctx, b: BroadcastRec) -> bool:
+    """A provincial officer's broadcast went to every ward's leadership: it is followed and
+    stopped by provincial staff only, not by the staff of the ward it was sent from (they
+    would see, and could stop, what other wards' chats get)."""
+    if b.audience != PROVINCE_AUDIENCE:
+        return True
+    return ctx.person is not None and ctx.person.role == PROVINCE_ROLE
+
+
 async def status(ctx: Ctx, arg: str) -> Reply:
     refusal = check(ctx, "broadcast_status")
     if refusal:
@@ -301,10 +312,10 @@ async def status(ctx: Ctx, arg: str) -> Reply:
     store = ctx.services.broadcasts
     if arg.strip().isdigit():
         found = await store.get(ctx.ward.id, int(arg))
-        if found is None:
+        if found is None or not _followed_here(ctx, found):
             return Reply(_("There is no broadcast #{id}.", id=arg.strip()))
         return Reply(report(found, _))
-    recent = await store.recent(ctx.ward.id, limit=5)
+    recent = [b for b in await store.recent(ctx.ward.id, limit=5) if _followed_here(ctx, b)]
     if not recent:
         return Reply(_("No broadcast has been sent yet."))
     return Reply("\n\n".join(report(b, _) for b in recent))
@@ -334,7 +345,7 @@ async def cancel(ctx: Ctx, arg: str) -> Reply:
         return Reply(_("Which broadcast? Type /huyphat followed by its number."))
     store = ctx.services.broadcasts
     found = await store.get(ctx.ward.id, int(arg))
-    if found is None:
+    if found is None or not _followed_here(ctx, found):
         return Reply(_("There is no broadcast #{id}.", id=arg.strip()))
     refusal = check(ctx, "cancel_broadcast", sender=found.sender)
     if refusal:

@@ -75,6 +75,7 @@ def describe_audience(spec: str, _: Translator) -> str:
         "kind:staff": _("all staff groups"),
         "kind:department": _("all department groups"),
         "all": _("every registered group"),
+        "province:leadership": _("the leadership chat of every ward"),
     }
     return names.get(spec, spec)
 

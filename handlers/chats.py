@@ -83,7 +83,14 @@ async def register(ctx: Ctx, arg: str) -> Reply:
         inbound.chat_title,
         ctx.clock.now(),
     )
-    return Reply(_("Registered: this group is {what}.", what=describe_chat(chat, ward, ctx)))
+    text = _("Registered: this group is {what}.", what=describe_chat(chat, ward, ctx))
+    if len(await ctx.repo.people_by_channel(inbound.channel, inbound.user_id)) > 1:
+        text += "\n" + _(
+            "It belongs to {ward}. For another of your wards: /huydangky here, choose that ward "
+            "with /phuong in our private chat, then /dangky here again.",
+            ward=ward.name,
+        )
+    return Reply(text)
 
 
 async def unregister(ctx: Ctx) -> Reply:

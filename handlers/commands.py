@@ -15,7 +15,23 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from handlers import broadcast, chats, help, reschedule, score_import, scores, task_search, tasks
+from handlers import (
+    briefing,
+    broadcast,
+    chats,
+    help,
+    metric_import,
+    province,
+    province_view,
+    reschedule,
+    score_import,
+    scores,
+    task_search,
+    tasks,
+    trend,
+    ward_choice,
+    whatif,
+)
 from handlers.context import Ctx
 from handlers.intents import IntentMatch
 from handlers.permissions import may_ever, role_of, rule
@@ -33,6 +49,7 @@ QUESTIONS, DIGITAL_TEAM, ADMINISTRATORS, DEADLINES = (
     "administrators",
     "deadlines",
 )
+PROVINCE_STAFF = "province"  # the province view (handlers/province_view.py)
 
 
 @dataclass(frozen=True)
@@ -138,6 +155,44 @@ async def _no_directive(ctx: Ctx, arg: str, match: IntentMatch | None) -> Reply:
     return Reply(ctx._("There is no directive waiting for confirmation."))
 
 
+async def _province(ctx: Ctx, arg: str, match: IntentMatch | None) -> Reply:
+    return await province.command(ctx, arg, match)
+
+
+async def _trend(ctx: Ctx, arg: str, match: IntentMatch | None) -> Reply:
+    return await trend.answer(ctx, match)
+
+
+async def _ward(ctx: Ctx, arg: str, match: IntentMatch | None) -> Reply:
+    return await ward_choice.choose(ctx, arg)
+
+
+async def _wards_overview(ctx: Ctx, arg: str, match: IntentMatch | None) -> Reply:
+    return await province_view.overview(ctx, "" if match is not None else arg)
+
+
+async def _wards_slowest(ctx: Ctx, arg: str, match: IntentMatch | None) -> Reply:
+    return await province_view.slowest(ctx, "" if match is not None else arg)
+
+
+async def _province_broadcast(ctx: Ctx, arg: str, match: IntentMatch | None) -> Reply:
+    return await province_view.start_broadcast(ctx, arg)
+
+
+async def _gain(ctx: Ctx, arg: str, match: IntentMatch | None) -> Reply:
+    return await whatif.gain(ctx, arg, match)
+
+
+async def _what_if(ctx: Ctx, arg: str, match: IntentMatch | None) -> Reply:
+    return await whatif.what_if(ctx, arg, match)
+
+
+async def _figures(ctx: Ctx, arg: str, match: IntentMatch | None) -> Reply:
+    if arg:
+        return await metric_import.from_text(ctx, arg)
+    return await metric_import.ask_for_figures(ctx)
+
+
 async def _no_pages(ctx: Ctx, arg: str, match: IntentMatch | None) -> Reply:
     return Reply(ctx._("There is no list with pages waiting for you."))
 
@@ -178,6 +233,45 @@ COMMANDS: tuple[Command, ...] = (
         _score("compare"),
         help=N_("• “so với tháng trước?” or /sosanh — the change since the previous figures"),
         intent="compare",
+    ),
+    Command(
+        ("bieudo", "chart"),
+        N_("Scores of the last six months, as a chart"),
+        _trend,
+        help=N_("• “điểm 6 tháng qua” or /bieudo — the last six months in a chart"),
+        intent="trend",
+    ),
+    Command(
+        ("tinh", "province"),
+        N_("The province's ranking from the national portal"),
+        _province,
+        help=N_(
+            "• “xếp hạng toàn tỉnh”, “top 10”, “xã nào dưới 80”, “phường mình đứng sau ai”, "
+            "“nhóm nào cả tỉnh đều yếu” or /tinh — the province's list from the national portal"
+        ),
+        intent="province_rank",
+        also=("province_top", "province_below", "province_above", "province_groups"),
+    ),
+    Command(
+        ("canlam", "gain"),
+        N_("Where points are easiest to gain"),
+        _gain,
+        help=N_(
+            "• “còn thiếu bao nhiêu hồ sơ trực tuyến để đủ điểm?”, “cần làm gì để lên hạng”, "
+            "“nhóm nào dễ lấy điểm nhất” or /canlam — what each sub-criterion lacks, the "
+            "easiest first"
+        ),
+        intent="gain",
+    ),
+    Command(
+        ("neu", "whatif"),
+        N_("What a change would score: /neu 50 hồ sơ trực tuyến"),
+        _what_if,
+        help=N_(
+            "• “nếu thêm 50 hồ sơ trực tuyến thì được bao nhiêu điểm?” or /neu 50 hồ sơ trực "
+            "tuyến — the new score, total and rank"
+        ),
+        intent="whatif",
     ),
     Command(
         ("viec", "tasks"),
@@ -226,6 +320,26 @@ COMMANDS: tuple[Command, ...] = (
         intent="progress",
     ),
     Command(
+        ("baocao", "briefing"),
+        N_("The weekly briefing (leadership)"),
+        briefing.run_show,
+        action="see_briefing",
+        help=N_("• “báo cáo tuần”, “báo cáo tuần trước” or /baocao [DD/MM] — the weekly briefing"),
+        intent="briefing",
+    ),
+    Command(
+        ("filebaocao", "briefingfile"),
+        N_("The weekly briefing as a Word file (leadership)"),
+        briefing.run_file,
+        action="see_briefing",
+        help=N_(
+            "• “gửi file báo cáo tuần” or /filebaocao [DD/MM] [excel] — the briefing as a Word "
+            "(or Excel) file"
+        ),
+        intent="briefing_file",
+        menu=False,
+    ),
+    Command(
         ("phatthanh", "broadcast"),
         N_("Broadcast guidance to many chats (digital team)"),
         _broadcast,
@@ -268,6 +382,17 @@ COMMANDS: tuple[Command, ...] = (
         section=ADMINISTRATORS,
     ),
     Command(
+        ("capnhatsolieu", "updatefigures"),
+        N_("Store sub-criterion figures, e.g. 412/1.030 (administrators)"),
+        _figures,
+        action="load_scores",
+        help=N_(
+            "• paste sub-criterion figures (“Hồ sơ nộp trực tuyến: 412/1.030”), or "
+            "/capnhatsolieu, or `chiso import metrics FILE` on the server"
+        ),
+        section=ADMINISTRATORS,
+    ),
+    Command(
         ("molai", "reopen"),
         N_("Reopen a task (administrators)"),
         _reopen,
@@ -305,6 +430,44 @@ COMMANDS: tuple[Command, ...] = (
         any_group=True,
         section=ADMINISTRATORS,
     ),
+    Command(
+        ("cacphuong", "wards"),
+        N_("The wards of the province side by side (provincial staff)"),
+        _wards_overview,
+        action="see_province",
+        help=N_(
+            "• “tình hình các phường” or /cacphuong — every ward's score, rank and tasks; "
+            "/phuong chooses the ward I answer for"
+        ),
+        intent="wards_overview",
+        section=PROVINCE_STAFF,
+    ),
+    Command(
+        ("phuongcham", "slowwards"),
+        N_("The wards most behind on their tasks (provincial staff)"),
+        _wards_slowest,
+        action="see_province",
+        help=N_(
+            "• “phường nào chậm nhất” or /phuongcham — the wards with overdue tasks, the most "
+            "behind first"
+        ),
+        intent="wards_slowest",
+        section=PROVINCE_STAFF,
+    ),
+    Command(
+        ("phatthanhtinh", "provincebroadcast"),
+        N_("A message to the leadership chat of every ward (provincial staff)"),
+        _province_broadcast,
+        action="broadcast_province",
+        help=N_("• /phatthanhtinh MESSAGE — to the leadership chat of every ward"),
+        section=PROVINCE_STAFF,
+    ),
+    Command(
+        ward_choice.NAMES,
+        N_("Choose which of your wards I answer for"),
+        _ward,
+        menu=False,
+    ),
     Command(("huy", "cancel"), N_("Cancel what you started"), _nothing_to_cancel),
     Command(("help", "trogiup"), N_("What the bot can do"), _help, intent="help", any_group=True),
     Command(
@@ -335,7 +498,7 @@ BY_NAME: dict[str, Command] = {name: c for c in COMMANDS for name in c.names}
 BY_INTENT: dict[str, Command] = {
     intent: c for c in COMMANDS for intent in (c.intent, *c.also) if intent
 }
-SECTIONS = (QUESTIONS, DIGITAL_TEAM, ADMINISTRATORS, DEADLINES)
+SECTIONS = (QUESTIONS, DIGITAL_TEAM, ADMINISTRATORS, DEADLINES, PROVINCE_STAFF)
 
 
 def find(name: str) -> Command | None:

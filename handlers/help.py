@@ -16,6 +16,7 @@ SECTION_TITLES = {
     "digital_team": N_("For the community digital team:"),
     "administrators": N_("For administrators:"),
     "deadlines": N_("For administrators and the chairman:"),
+    "province": N_("For provincial staff:"),
 }
 
 

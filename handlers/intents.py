@@ -40,6 +40,18 @@ INTENTS: tuple[str, ...] = (
     "broadcast",
     "task_when",
     "task_who",
+    "trend",
+    "province_rank",
+    "province_top",
+    "province_below",
+    "province_above",
+    "province_groups",
+    "briefing",
+    "briefing_file",
+    "wards_overview",
+    "wards_slowest",
+    "gain",
+    "whatif",
 )
 PERIODS: tuple[str, ...] = ("month", "year")
 VOCABULARY_FILE = "intents_vi.toml"
@@ -211,6 +223,11 @@ class IntentMatcher:
     def normalise(self, text: str) -> str:
         """The text as the matcher reads it: folded, expanded words joined by single spaces."""
         return " ".join(self._words(text))
+
+    def group_named(self, text: str) -> str | None:
+        """The index group the text names (the group slot alone, whatever it asks), or None."""
+        found = self._group.search(self.normalise(text)) if self._group is not None else None
+        return self._group_of[found.group(1)] if found is not None else None
 
     def _norm(self, text: str) -> str:
         normalised = self.normalise(text)
@@ -444,3 +461,8 @@ def search_words(key: str) -> tuple[str, ...]:
 def match_intent(text: str) -> IntentMatch | None:
     """The intent of a short chat message, or None when it asks none of INTENTS."""
     return _DEFAULT.match(text)
+
+
+def group_named(text: str) -> str | None:
+    """The index group a text names (any alias of [groups], with or without diacritics)."""
+    return _DEFAULT.group_named(text)

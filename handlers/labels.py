@@ -27,6 +27,7 @@ ROLE_NAMES = {
     "admin": N_("administrator"),
     "staff": N_("staff"),
     "digital_team": N_("community digital team"),
+    "province": N_("provincial staff"),
 }
 
 

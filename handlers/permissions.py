@@ -24,9 +24,10 @@ MEMBER: Rule = "member"
 SENDER: Rule = "sender"
 
 STRANGER = "stranger"
-ROLES = ("chairman", "vice_chairman", "admin", "staff", "digital_team", STRANGER)
+PROVINCE = "province"  # provincial staff: in every ward of their province (a province file)
+ROLES = ("chairman", "vice_chairman", "admin", "staff", "digital_team", PROVINCE, STRANGER)
 STAFF_ROLES = ("chairman", "vice_chairman", "admin", "staff", "digital_team")
-TABLE_ROLES = frozenset(STAFF_ROLES)
+TABLE_ROLES = frozenset((*STAFF_ROLES, PROVINCE))
 
 
 def _every(rule: Rule) -> dict[str, Rule]:
@@ -35,7 +36,8 @@ def _every(rule: Rule) -> dict[str, Rule]:
 
 # action -> {role: rule}; a role not listed is refused
 TABLE: dict[str, dict[str, Rule]] = {
-    "see_ward_data": _every(ALLOW),  # scores, tasks, progress, templates' titles, help
+    # scores, tasks, progress, templates' titles, help
+    "see_ward_data": {**_every(ALLOW), PROVINCE: ALLOW},
     "close_task": {**_every(MEMBER), "admin": ALLOW},
     "snooze_task": _every(MEMBER),
     "reopen_task": {"admin": ALLOW},
@@ -43,9 +45,15 @@ TABLE: dict[str, dict[str, Rule]] = {
     "load_directive": {"admin": ALLOW},
     "load_scores": {"admin": ALLOW},
     "broadcast": {"digital_team": ALLOW, "admin": ALLOW},
-    "broadcast_status": {"digital_team": ALLOW, "admin": ALLOW},
-    "cancel_broadcast": {"digital_team": SENDER, "admin": ALLOW},
+    "broadcast_status": {"digital_team": ALLOW, "admin": ALLOW, PROVINCE: ALLOW},
+    "cancel_broadcast": {"digital_team": SENDER, "admin": ALLOW, PROVINCE: SENDER},
     "register_chat": {"admin": ALLOW},
+    # the leadership's weekly briefing, on demand and as a file (handlers/briefing.py)
+    "see_briefing": {"chairman": ALLOW, "vice_chairman": ALLOW, "admin": ALLOW},
+    # the wards of the province side by side (handlers/province_view.py)
+    "see_province": {PROVINCE: ALLOW},
+    # one message to the leadership chat of every ward of the province
+    "broadcast_province": {PROVINCE: ALLOW},
 }
 ACTIONS = tuple(TABLE)
 
@@ -62,6 +70,9 @@ DOING = {
     "broadcast_status": N_("see how broadcasts go"),
     "cancel_broadcast": N_("stop this broadcast"),
     "register_chat": N_("register or unregister a chat"),
+    "see_briefing": N_("see the weekly briefing"),
+    "see_province": N_("see the wards of the province side by side"),
+    "broadcast_province": N_("send a message to the leadership of every ward"),
 }
 # who, in a refusal ("Only administrators can …")
 WHO = {  # in the order a refusal names them
@@ -70,6 +81,7 @@ WHO = {  # in the order a refusal names them
     "chairman": N_("the chairman"),
     "vice_chairman": N_("the vice chairman"),
     "staff": N_("department staff"),
+    PROVINCE: N_("provincial staff"),
 }
 
 
@@ -121,11 +133,15 @@ def refusal_text(action: str, _: Translator, *, units: str = "") -> str:
         if plain:
             return _(
                 "Only members of {units} or {roles} can {action}.",
-                units=units or "?",
+                units=units or _("the task's departments"),
                 roles=_join(plain, _),
                 action=doing,
             )
-        return _("Only members of {units} can {action}.", units=units or "?", action=doing)
+        return _(
+            "Only members of {units} can {action}.",
+            units=units or _("the task's departments"),
+            action=doing,
+        )
     if any(c == SENDER for c in cells.values()):
         return _("Only its sender or {roles} can {action}.", roles=_join(plain, _), action=doing)
     return _("Only {roles} can {action}.", roles=_join(plain, _), action=doing)

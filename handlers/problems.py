@@ -92,6 +92,32 @@ MESSAGES = {
     "duplicate_chat": N_(
         "The chat {chat_id} is listed twice (first on line {other_line}); keep one entry."
     ),
+    # several ward files, province files (ingest/province_config.py, bot/cli/setup.py)
+    "ward_twice": N_("The ward “{ward}” is also described by {other}; keep one file per ward."),
+    "other_province": N_(
+        "This file puts the ward in “{other}”, but {file} lists it for “{province}”; make "
+        "them the same."
+    ),
+    "province_person_in_ward": N_(
+        "{name} is provincial staff in {file}, so they are in this ward already; remove them "
+        "from one of the two files."
+    ),
+    "province_id_in_ward": N_(
+        "{key} {value} of {name} is the id of {other}, provincial staff in {file}; one id is "
+        "one person."
+    ),
+    "no_ward_files": N_(
+        "“{pattern}” matches no ward file (paths are relative to the province file)."
+    ),
+    "in_two_provinces": N_("This ward file is listed by two province files: {first} and {other}."),
+    "province_person_here": N_(
+        "{name} is provincial staff of this ward (set by a province file); remove them from "
+        "this file, or set the wards up with the province file."
+    ),
+    "province_id_here": N_(
+        "{key} {value} of {name} belongs to {other}, provincial staff of this ward (set by a "
+        "province file); one id is one person."
+    ),
 }
 _NUMBER_PARAMS = {"score", "max", "expected", "total", "computed"}
 _GROUP_PARAMS = {"group"}

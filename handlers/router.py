@@ -18,16 +18,21 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from handlers import (
+    briefing,
     broadcast,
     chats,
     commands,
     directives,
     help,
+    metric_import,
     pages,
+    province,
+    province_view,
     reminders,
     score_import,
     scores,
     tasks,
+    ward_choice,
 )
 from handlers.context import Ctx, Services
 from handlers.departments import split_department
@@ -115,6 +120,27 @@ async def _broadcast_answer(ctx: Ctx, pending: PendingRec, answer: Answer) -> Re
     return await broadcast.on_pending(ctx, pending, ctx.inbound, answer.choice)
 
 
+async def _province_answer(ctx: Ctx, pending: PendingRec, answer: Answer) -> Reply | None:
+    """Another page of the province's ranking; anything else is not an answer to it."""
+    if answer.page is None:
+        return None
+    return await province.show_page(ctx, pending, answer.page)
+
+
+async def _ward_answer(ctx: Ctx, pending: PendingRec, answer: Answer) -> Reply | None:
+    return await ward_choice.on_answer(ctx, pending.id, answer.choice, answer.text)
+
+
+async def _province_view_answer(ctx: Ctx, pending: PendingRec, answer: Answer) -> Reply | None:
+    if answer.page is not None:
+        return await province_view.show_page(ctx, pending.payload, answer.page)
+    return None
+
+
+async def _province_broadcast_answer(ctx: Ctx, pending: PendingRec, answer: Answer) -> Reply | None:
+    return await province_view.on_broadcast(ctx, pending, answer.choice, answer.text)
+
+
 async def _evidence_answer(ctx: Ctx, pending: PendingRec, answer: Answer) -> Reply | None:
     if ctx.inbound.event != "message":
         return None
@@ -134,8 +160,17 @@ ANSWERS: dict[str, Question] = {
     directives.FIX_KIND: Question("load_directive", _fix_answer),
     score_import.CONFIRM_KIND: Question("load_scores", _scores_answer, pages=True),
     score_import.AWAIT_KIND: Question("load_scores", _report_answer),
+    metric_import.CONFIRM_KIND: Question("load_scores", metric_import.on_confirm),
+    metric_import.AWAIT_KIND: Question("load_scores", metric_import.on_figures),
     tasks.EVIDENCE_KIND: Question("close_task", _evidence_answer),
+    province.PAGES_KIND: Question("see_ward_data", _province_answer, pages=True),
     **{kind: Question("broadcast", _broadcast_answer) for kind in broadcast.KINDS},
+    ward_choice.CHOOSE_KIND: Question("see_ward_data", _ward_answer),
+    province_view.PAGE_KIND: Question("see_province", _province_view_answer, pages=True),
+    **{
+        kind: Question("broadcast_province", _province_broadcast_answer)
+        for kind in province_view.BROADCAST_KINDS
+    },
 }
 
 
@@ -145,6 +180,7 @@ BUTTONS: dict[str, tuple[str, ButtonHandler]] = {
     "xong": ("close_task", tasks.start_close),
     reminders.SNOOZE_PREFIX: ("snooze_task", reminders.snooze),
     reminders.DETAILS_PREFIX: ("see_ward_data", reminders.details),
+    briefing.FILE_PREFIX: ("see_briefing", briefing.file_button_pressed),  # the Word file
 }
 
 
@@ -207,7 +243,8 @@ class Router:
         first = next((r for r in replies if r.text), replies[0])
         first.text = "\n".join(lines) + "\n\n" + first.text
 
-    async def _handle(self, inbound: Inbound) -> list[Reply]:
+    async def _handle(self, inbound: Inbound, ward_id: int | None = None) -> list[Reply]:
+        """`ward_id`: the ward of the question being answered (a reminder's choices)."""
         services = self.services
         ctx = Ctx(services, inbound)
         if inbound.event == "bot_removed":
@@ -218,21 +255,28 @@ class Router:
         if inbound.event == "bot_added":
             return [await chats.bot_added(ctx)]
 
-        ctx.person = await services.repo.person_by_channel(inbound.channel, inbound.user_id)
+        # who is asking, for which ward (people may be in several: handlers/ward_choice.py)
+        found = await ward_choice.resolve(ctx, ward_id)
+        if found.elsewhere is not None:
+            addressed = inbound.addressed and inbound.event != "button"
+            return [ward_choice.elsewhere_reply(ctx, found.elsewhere)] if addressed else []
         if ctx.person is None:
             if inbound.chat_kind == "private" or (inbound.addressed and inbound.event != "button"):
                 return [help.stranger(ctx)]
             return []
-        ctx.ward = await services.repo.ward(ctx.person.ward_id)
         if ctx.ward is None:
             return [help.stranger(ctx)]
+        return ward_choice.with_note(await self._known(ctx), found.note)
 
+    async def _known(self, ctx: Ctx) -> list[Reply]:
+        """A message of someone the ward knows (ctx.person and ctx.ward are set)."""
+        inbound = ctx.inbound
         reply = await self._pending(ctx)
         if reply is not None:
             return [reply]
         chosen = await self._message_choice(ctx)
         if chosen is not None:
-            return await self._handle(chosen)
+            return await self._handle(*chosen)
         if inbound.event == "button":
             prefix, _sep, arg = inbound.button_data.partition(":")
             if prefix in BUTTONS:
@@ -240,6 +284,12 @@ class Router:
                     closed = await self._closed_group(ctx, None)
                     if closed is not None:
                         return closed
+                # "3@12": task #3 of ward 12 (reminders/wording.py task_button)
+                arg, _at, of_ward = arg.partition("@")
+                if of_ward.isdigit():
+                    refused = await ward_choice.enter_button_ward(ctx, int(of_ward))
+                    if refused is not None:
+                        return [refused]
                 action, press = BUTTONS[prefix]
                 return [check_role(ctx, action) or await press(ctx, arg)]
             if inbound.chat_kind == "group":
@@ -308,12 +358,23 @@ class Router:
                 return Reply(
                     ctx._("Which page? Type /trang followed by its number, e.g. /trang 2.")
                 )
+        asker = ctx.person, ctx.ward
+        if inbound.chat_kind == "private":  # asked in another of the person's wards: there
+            await ward_choice.enter_question_ward(ctx, pending.ward_id)
+        if ctx.ward is not None and ctx.ward.id != pending.ward_id:
+            # asked in a ward the person has left since: dropped, never answered in another
+            # ward (the message is then taken as a new one, in the person's ward)
+            await ctx.repo.clear_pending(pending.id)
+            return None
         refusal = check_role(ctx, question.action)
         if refusal is not None:  # the person's role changed since the question was asked
             await ctx.repo.clear_pending(pending.id)
             return refusal
         answer = Answer(choice, text, command, page if question.pages else None)
-        return await question.answer(ctx, pending, answer)
+        reply = await question.answer(ctx, pending, answer)
+        if reply is None:  # not an answer: the message is handled in the chosen ward
+            ctx.person, ctx.ward = asker
+        return reply
 
     @staticmethod
     def _cancels(text: str) -> bool:
@@ -321,8 +382,9 @@ class Router:
         command = parse_command(text)
         return command is not None and not command[1] and commands.find(command[0]) is CANCEL
 
-    async def _message_choice(self, ctx: Ctx) -> Inbound | None:
-        """ "2" typed under a reminder on Zalo (buttons shown as numbers): that button."""
+    async def _message_choice(self, ctx: Ctx) -> tuple[Inbound, int] | None:
+        """ "2" typed under a reminder on Zalo (buttons shown as numbers): that button, and
+        the ward of the message it answers."""
         inbound = ctx.inbound
         text = inbound.text.strip()
         if inbound.event != "message" or not text.isdigit() or not inbound.addressed:
@@ -332,7 +394,8 @@ class Router:
         last = await ctx.repo.pending(inbound.channel, inbound.chat_id, ANYONE)
         if last is None or not 1 <= int(text) <= len(last.choices):
             return None
-        return replace(inbound, event="button", text="", button_data=last.choices[int(text) - 1])
+        chosen = replace(inbound, event="button", text="", button_data=last.choices[int(text) - 1])
+        return chosen, last.ward_id
 
     async def _command(self, ctx: Ctx, name: str, arg: str) -> list[Reply]:
         command = commands.find(name)
@@ -403,6 +466,15 @@ class Router:
         text = inbound.text.strip()
         if not text:
             return [help.help_reply(ctx)] if inbound.chat_kind == "private" else []
+        if (
+            FRACTION.search(text)
+            and (inbound.addressed or inbound.chat_kind == "private")
+            and metric_import.mostly_figures(ctx, text)
+        ):
+            # sub-criterion figures, one a line ("Hồ sơ nộp trực tuyến: 412/1.030")
+            reply = await metric_import.try_text(ctx, text, quiet_if_nothing=True)
+            if reply is not None:
+                return [reply]
         if self._document(text) and (inbound.addressed or inbound.chat_kind == "private"):
             # a pasted directive (it may quote figures too: they are offered after it); from
             # anyone else than an admin, it is refused as such, not taken for a question

@@ -27,6 +27,7 @@ from reminders.wording import (  # the words about tasks, shared with the remind
     directive_title,
     recurrence_text,
     short,
+    task_button,
     units_text,
 )
 from store.keys import task_prefix
@@ -287,7 +288,7 @@ async def list_tasks(ctx: Ctx, text: str, view: str = "all") -> Reply:
         lines += ["", _("… and {n} more.", n=len(entries) - MAX_LISTED)]
     lines += ["", _("To close a task: /xong NUMBER (then send the evidence).")]
     buttons = [
-        [Button(_("✅ Done #{number}", number=e.task.number), f"xong:{e.task.number}")]
+        [Button(_("✅ Done #{number}", number=e.task.number), task_button("xong", e.task))]
         for e in entries[:8]
         if not e.shared and can_close(ctx, e.task)
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from functools import cache
 from pathlib import Path
@@ -38,3 +39,22 @@ def yes_no(word: str) -> bool | None:
     if folded in _data()["choices"]["no"]:
         return False
     return None
+
+
+def names_last_week(text: str) -> bool:
+    """The text names last week ("báo cáo tuần trước", "/baocao tuan roi")."""
+    folded = " ".join(re.sub(r"[^a-z0-9]+", " ", fold(text)).split())
+    return any(f" {word} " in f" {folded} " for word in _data()["weeks"]["last"])
+
+
+def whatif_words(kind: str) -> tuple[str, ...]:
+    """The folded words of a what-if question of one kind ([whatif] more, percent, period,
+    dossier), the longest first."""
+    words = _data().get("whatif", {}).get(kind, [])
+    return tuple(sorted(words, key=len, reverse=True))
+
+
+def names_spreadsheet(text: str) -> bool:
+    """The request names a spreadsheet ("gửi file excel báo cáo tuần", "/filebaocao xlsx")."""
+    folded = " ".join(re.sub(r"[^a-z0-9]+", " ", fold(text)).split())
+    return any(f" {word} " in f" {folded} " for word in _data()["files"]["xlsx"])

@@ -404,6 +404,20 @@ def occurrence_to_close(
     return next((nominal for nominal, due in found if due > on), None)
 
 
+def occurrences_due(
+    recurrence: str | None, calendar: WorkCalendar, first: date, last: date
+) -> list[tuple[date, date]]:
+    """(nominal date, due day) of a recurring task's occurrences due from `first` to `last`
+    (both included), for reports (the weekly briefing); [] when it is not recurring. The
+    caller drops those due before the task was loaded."""
+    rule = parse_recurrence(recurrence)
+    if rule is None or last < first:
+        return []
+    w = _workdays(calendar, first)
+    found = _occurrences(rule, w, first - MOVE_REACH, last + MOVE_REACH)
+    return [(nominal, due) for nominal, due in found if first <= due <= last]
+
+
 def deadline_horizon(
     policy: Policy, calendar: WorkCalendar, at: datetime, tz: tzinfo = VN_TZ
 ) -> date:
@@ -697,6 +711,7 @@ __all__ = [
     "Step",
     "deadline_horizon",
     "occurrence_to_close",
+    "occurrences_due",
     "parse_recurrence",
     "plan",
 ]

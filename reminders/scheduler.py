@@ -18,12 +18,14 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from locales import translator
 from reminders.addressing import mentions, person_targets
+from reminders.briefing import BriefingJob
 from reminders.calendar import WorkCalendar
 from reminders.clock import VN_TZ, Clock
 from reminders.planner import Due, PlanTask, deadline_horizon, plan
 from reminders.policy import policy_from
-from reminders.wording import reminder
+from reminders.wording import ReminderText, reminder
 from store.keys import addressed
+from store.leases import TICK, TICK_TTL, Leases, singleton
 from store.outbox import OutboxItem, OutboxStore
 from store.plan_source import load_plan_tasks
 from store.records import ChatRec, PersonRec, TaskRec
@@ -66,12 +68,20 @@ class ReminderScheduler:
         calendar: WorkCalendar,
         on_outbox: Callable[[], None] | None = None,
         channels: Collection[str] | None = None,
+        leases: Leases | None = None,
+        briefings: bool = False,
     ):
         """`channels`: the channels this process sends on (None: every channel); a person
-        is reached in private only on those."""
+        is reached in private only on those. `leases`: the scheduled tick runs only in the
+        replica holding the "tick" lease (store/leases.py), which keeps it between ticks."""
         self.repo, self.tasks, self.outbox = repo, tasks, outbox
         self.clock, self.calendar, self.on_outbox = clock, calendar, on_outbox
         self.channels = frozenset(channels) if channels is not None else None
+        self.leases = leases
+        # the weekly briefing's rows are written by the same tick (reminders/briefing.py)
+        self.briefings = (
+            BriefingJob(repo, outbox, clock, calendar, self.channels) if briefings else None
+        )
         self._scheduler: AsyncIOScheduler | None = None
         self._last_tick: datetime | None = None
 
@@ -121,29 +131,33 @@ class ReminderScheduler:
             return []
         recs = await self.tasks.by_ids(sorted({d.task_id for d in dues}))
         snoozed = await self.tasks.snoozed(sorted(recs), (at - max(lookbacks.values())).date())
-        chats: dict[int, list[ChatRec]] = {}
-        people: dict[int, list[PersonRec]] = {}
+        # every ward's chats and people at once (ward by ward: minutes for 3,321 wards)
+        ward_ids = {t.ward_id for t in recs.values()}
+        chats: dict[int, list[ChatRec]] = await self.repo.chats_of_wards(ward_ids)
+        people: dict[int, list[PersonRec]] = await self.repo.people_of_wards(ward_ids)
         result: list[Planned] = []
         _ = translator("vi")
         for due in dues:
             task = recs.get(due.task_id)
             if task is None:
                 continue
-            if task.ward_id not in chats:
-                chats[task.ward_id] = await self.repo.ward_chats(task.ward_id)
-                people[task.ward_id] = await self.repo.people(task.ward_id)
+            chats.setdefault(task.ward_id, [])  # a ward with no chat or no people
+            people.setdefault(task.ward_id, [])
             resume = snoozed.get(task.id)
             # a snooze quiets the department's own steps up to the day it asked for (that day
             # brings the snooze's own reminder); never the leadership's escalation or "missed"
             is_snoozed = (
                 resume is not None and due.audience == "department" and due.slot.date() <= resume
             )
+            worded: dict[str, ReminderText] = {}  # the text differs by channel only
             for channel, chat_id in self._targets(
                 due, task, chats[task.ward_id], people[task.ward_id]
             ):
-                message = reminder(
-                    due, task, _, self._mentions(channel, task, people[task.ward_id])
-                )
+                message = worded.get(channel)
+                if message is None:
+                    message = worded[channel] = reminder(
+                        due, task, _, self._mentions(channel, task, people[task.ward_id])
+                    )
                 result.append(
                     Planned(
                         key=addressed(due.key, channel, chat_id),
@@ -165,8 +179,8 @@ class ReminderScheduler:
         for p in result:
             chat = (p.task_id, p.channel, p.chat_id)
             newest[chat] = max(newest.get(chat, p.slot), p.slot)
-        return [
-            replace(p, superseded=p.slot < newest[(p.task_id, p.channel, p.chat_id)])
+        return [  # a copy only of the few superseded ones (100,000 messages at 07:30)
+            replace(p, superseded=True) if p.slot < newest[(p.task_id, p.channel, p.chat_id)] else p
             for p in result
         ]
 
@@ -255,6 +269,8 @@ class ReminderScheduler:
         await self.outbox.supersede_older(newest, now)
         added = await self.outbox.enqueue(send, now)
         await self.outbox.enqueue(skip, now, status="skipped")
+        if self.briefings is not None:
+            added += await self.briefings.run_safely(now)
         self._last_tick = now
         if added:
             log.info("reminders: %d new at %s", added, now.isoformat(timespec="minutes"))
@@ -264,9 +280,19 @@ class ReminderScheduler:
 
     async def _safe_tick(self) -> None:
         try:
-            await self.tick()
+            if self.leases is None:
+                await self.tick()
+                return
+            async with singleton(self.leases, TICK, TICK_TTL, keep=True) as leader:
+                if leader:  # else another replica ticks
+                    await self.tick()
         except Exception:
             log.exception("reminder tick failed; the next tick catches up")
+
+    async def release(self) -> None:
+        """Lets the tick's lease go (a graceful stop): another replica ticks next minute."""
+        if self.leases is not None:
+            await self.leases.release(TICK)
 
     def start(self) -> None:
         """A tick now (catching up after downtime) and then every minute."""

@@ -17,10 +17,17 @@ from locales.markup import literal
 from reminders.planner import MONTHLY_ON, Due, parse_recurrence
 from store.records import TaskRec
 
-# button data of a reminder: "<prefix>:<task number>" (the router reads them)
+# button data of a reminder: "<prefix>:<task number>@<ward id>" (the router reads them; the
+# ward says whose task #N it is, for someone in several wards reminded in private)
 DONE_PREFIX = "xong"
 SNOOZE_PREFIX = "hoan"
 DETAILS_PREFIX = "chitiet"
+
+
+def task_button(prefix: str, task: TaskRec) -> str:
+    return f"{prefix}:{task.number}@{task.ward_id}"
+
+
 WEEKDAYS = (
     N_("Monday"),
     N_("Tuesday"),
@@ -156,9 +163,9 @@ def reminder(due: Due, task: TaskRec, _: Translator, mentions: str = "") -> Remi
         "\n".join(line for line in lines if line),
         (
             (
-                (_("✅ Done"), f"{DONE_PREFIX}:{task.number}"),
-                (_("⏰ Tomorrow"), f"{SNOOZE_PREFIX}:{task.number}"),
-                (_("ℹ️ Details"), f"{DETAILS_PREFIX}:{task.number}"),
+                (_("✅ Done"), task_button(DONE_PREFIX, task)),
+                (_("⏰ Tomorrow"), task_button(SNOOZE_PREFIX, task)),
+                (_("ℹ️ Details"), task_button(DETAILS_PREFIX, task)),
             ),
         ),
     )

@@ -117,7 +117,9 @@ class BroadcastStore:
                 [
                     m.Outbox(
                         key=broadcast_key(row.id, c.channel, c.chat_id),
-                        ward_id=ward_id,
+                        # the chat's own ward (a province's broadcast reaches many wards): its
+                        # sending hours apply
+                        ward_id=c.ward_id or ward_id,
                         lane=LANE,
                         channel=c.channel,
                         chat_id=c.chat_id,
@@ -167,9 +169,14 @@ class BroadcastStore:
                     .order_by(m.Outbox.id)
                 )
             ).all()
+            failed_ids = sorted({f[1] for f in rows})
             titles = {
                 (c.channel, c.chat_id): c.title
-                for c in (await s.scalars(select(m.Chat).where(m.Chat.ward_id == row.ward_id)))
+                for c in (
+                    await s.scalars(select(m.Chat).where(m.Chat.chat_id.in_(failed_ids)))
+                    if failed_ids
+                    else ()
+                )
             }
             failures = tuple(
                 (titles.get((f[0], f[1])) or f[1], f[0], f[3] or "")

@@ -47,5 +47,13 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return create_async_engine(url, **kwargs)
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+def session_factory(
+    engine: AsyncEngine, origin: str | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions whose writes of cached tables are announced to the other replicas on
+    PostgreSQL (store/notify.py; `origin`: another name than this process's, in tests)."""
+    from store.notify import ORIGIN_KEY, track_writes
+
+    track_writes()
+    info = {ORIGIN_KEY: origin} if origin else {}
+    return async_sessionmaker(engine, expire_on_commit=False, info=info)

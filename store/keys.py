@@ -113,9 +113,14 @@ def gave_up_key(key: str, admin_channel: str, admin_chat: str) -> str:
     return f"{GAVE_UP}{SEP}{admin_channel}{SEP}{admin_chat}{SEP}{key}"[:255]
 
 
+def briefing_prefix(ward_id: int, week: date) -> str:
+    """Every key of one ward's weekly briefing of the week starting on Monday `week`."""
+    return f"briefing:{ward_id}:{week.isoformat()}:"
+
+
 def briefing_key(ward_id: int, week: date, channel: str, chat_id: str) -> str:
     """The weekly briefing of the week starting on Monday `week`, to one chat or person."""
-    return f"briefing:{ward_id}:{week.isoformat()}:{channel}:{chat_id}"
+    return f"{briefing_prefix(ward_id, week)}{channel}:{chat_id}"
 
 
 def portal_alert_key(ward_id: int, streak: int, state: str, channel: str, chat_id: str) -> str:
@@ -140,6 +145,7 @@ __all__ = [
     "ReminderKey",
     "addressed",
     "briefing_key",
+    "briefing_prefix",
     "broadcast_key",
     "broadcast_prefix",
     "broadcast_report_key",

@@ -2,7 +2,8 @@
 was stored: kept until the next reply to that person, which starts by saying what they missed.
 
 Every message asks whether its person missed something, so the keys with notes are kept in
-memory (loaded once from the table, then kept up to date by this process's writes).
+memory (loaded once from the table, then kept up to date by this process's writes, and read
+again when another replica wrote some: `forget`, from store/notify.py).
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ class MissedReplies:
         self.sessions = sessions
         self._keys: set[Key] | None = None
         self._lock = asyncio.Lock()
+
+    def forget(self, tables: frozenset[str]) -> None:
+        """Another process wrote missed replies (store/notify.py): the keys are read again."""
+        if "missed_replies" in tables or "*" in tables:
+            self._keys = None
 
     async def _known(self) -> set[Key]:
         if self._keys is None:

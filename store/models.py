@@ -88,20 +88,39 @@ class Department(Base):
 
 
 class Person(Base):
+    """A person as one ward knows them. Someone in several wards (a province officer, a
+    vendor's administrator) has one row in each, with the same channel ids: an id is unique
+    within a ward, and its unique index (id first) also finds every ward of that id."""
+
     __tablename__ = "people"
-    __table_args__ = (UniqueConstraint("ward_id", "name"),)
+    __table_args__ = (
+        UniqueConstraint("ward_id", "name"),
+        Index("ix_people_telegram_ward", "telegram_id", "ward_id", unique=True),
+        Index("ix_people_zalo_ward", "zalo_id", "ward_id", unique=True),
+        Index("ix_people_zalo_oa_ward", "zalo_oa_id", "ward_id", unique=True),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ward_id: Mapped[int] = mapped_column(ForeignKey("wards.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(32))
-    telegram_id: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
-    zalo_id: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
+    role: Mapped[str] = mapped_column(String(32))  # "province": from a province file
+    telegram_id: Mapped[str | None] = mapped_column(String(64))
+    zalo_id: Mapped[str | None] = mapped_column(String(64))
     # the person's id as the ward's Zalo Official Account sees them (the OA writes to them)
-    zalo_oa_id: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
+    zalo_oa_id: Mapped[str | None] = mapped_column(String(64))
     language: Mapped[str | None] = mapped_column(String(8))
     departments: Mapped[list[Department]] = relationship(
         secondary="person_departments", lazy="selectin", order_by="Department.code"
     )
+
+
+class WardChoice(Base):
+    """The ward a person in several wards chose (/phuong) for their private chats."""
+
+    __tablename__ = "ward_choices"
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ward_id: Mapped[int] = mapped_column(ForeignKey("wards.id", ondelete="CASCADE"), index=True)
+    chosen_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class PersonDepartment(Base):
@@ -465,6 +484,7 @@ __all__ = [
     "TaskEvent",
     "TaskUnit",
     "Ward",
+    "WardChoice",
 ]
 
 

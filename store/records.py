@@ -7,7 +7,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-ROLES = ("chairman", "vice_chairman", "admin", "staff", "digital_team")
+ROLES = ("chairman", "vice_chairman", "admin", "staff", "digital_team")  # in ward.toml
+PROVINCE_ROLE = "province"  # provincial staff: from a province file, in each of its wards
 ADMIN_ROLES = frozenset({"admin"})
 LEADER_ROLES = frozenset({"chairman", "vice_chairman"})
 CHAT_KINDS = ("department", "leadership", "staff", "residents")

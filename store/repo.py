@@ -1,8 +1,10 @@
 """The queries the rest of the bot needs. One short transaction per call.
 
 Reads that every question needs (who is asking, the ward, the latest snapshots) are cached in
-memory for a few seconds and dropped at once when this process writes them; another process
-(`chiso setup`, `chiso import scores`) is seen within `cache_ttl` seconds.
+memory for a few seconds and dropped at once when this process writes them; on PostgreSQL
+another process's writes (a replica, `chiso setup`, `chiso import scores`) drop them too, as
+soon as its notification arrives (store/notify.py: `forget`, and no caching while the
+listener is down: `cache_shared`); without a listener they are seen within `cache_ttl`.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from store.records import (
     SnapshotRec,
     WardRec,
 )
+
+WARDS_PER_QUERY = 5_000  # ward ids in one IN (...): asyncpg takes at most 32,767 parameters
 
 
 def _ward_rec(ward: m.Ward, departments: Iterable[m.Department]) -> WardRec:
@@ -115,14 +119,46 @@ class _TTLCache:
             del self._data[key]
 
 
+# the tables behind the cached reads (a write of another table elsewhere changes nothing here)
+_CACHED_TABLES = frozenset(
+    {"wards", "departments", "people", "person_departments", "chats", "snapshots"}
+    | {"snapshot_groups", "pending_actions", "ward_choices"}
+)
+
+
 class Repo:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], cache_ttl: float = 5.0):
         self.sessions = sessions
         self._cache = _TTLCache(cache_ttl)
+        self._configured_ttl = cache_ttl
         self._inflight: dict[Any, asyncio.Future[Any]] = {}
 
     def invalidate(self) -> None:
         self._cache.clear()
+
+    @property
+    def cache_ttl(self) -> float:
+        """How long cached reads live (other stores of this database cache as long)."""
+        return self._cache.ttl
+
+    def forget(self, tables: frozenset[str]) -> None:
+        """Another process wrote these tables (store/notify.py): what is kept of them goes
+        (a pending question: the cached questions; a chat: the cached chats; else all)."""
+        if tables <= {"pending_actions"}:
+            self._cache.drop_prefix("pending")
+        elif tables <= {"chats"}:
+            self._cache.drop_prefix("chat")
+        elif tables <= {"pending_actions", "chats"}:
+            self._cache.drop_prefix("pending")
+            self._cache.drop_prefix("chat")
+        elif tables & _CACHED_TABLES or "*" in tables:
+            self._cache.clear()
+
+    def cache_shared(self, live: bool) -> None:
+        """Whether other processes' writes reach this cache (store/notify.py's listener is
+        up): while they do not, nothing is kept; when they do again, it starts empty."""
+        self._cache.clear()
+        self._cache.ttl = self._configured_ttl if live else 0.0
 
     async def _cached(self, key: Any, load: Callable[[], Awaitable[Any]]) -> Any:
         """A cached read. Concurrent misses of one key share a single query (no stampede when
@@ -148,8 +184,11 @@ class Repo:
     async def wards(self) -> list[WardRec]:
         async with self.sessions() as s:
             wards = (await s.scalars(select(m.Ward).order_by(m.Ward.id))).all()
-            depts = (await s.scalars(select(m.Department))).all()
-        return [_ward_rec(w, [d for d in depts if d.ward_id == w.id]) for w in wards]
+            by_ward: dict[int, list[m.Department]] = {}
+            for dept in await s.scalars(select(m.Department)):
+                by_ward.setdefault(dept.ward_id, []).append(dept)
+        # grouped once: a scan of every department per ward took 70 s for 3,321 wards
+        return [_ward_rec(w, by_ward.get(w.id, ())) for w in wards]
 
     async def ward(self, ward_id: int) -> WardRec | None:
         async def load() -> WardRec | None:
@@ -166,19 +205,62 @@ class Repo:
         return result
 
     async def person_by_channel(self, channel: str, user_id: str) -> PersonRec | None:
+        """The person a channel's user is; someone in several wards: their row in the first
+        ward by name (the router picks the ward: `people_by_channel`, `person_in_ward`)."""
+        people = await self.people_by_channel(channel, user_id)
+        return people[0] if people else None
+
+    async def people_by_channel(self, channel: str, user_id: str) -> tuple[PersonRec, ...]:
+        """Every ward's row of a channel's user, by ward name (most people have one)."""
         if channel == "console":  # the console speaks as a person chosen by id
-            return await self.person_by_id(int(user_id.removeprefix("person:")))
+            person = await self.person_by_id(int(user_id.removeprefix("person:")))
+            return (person,) if person else ()
         column = {"telegram": m.Person.telegram_id, "zalo": m.Person.zalo_id}.get(channel)
         if column is None:
-            return None
+            return ()
 
-        async def load() -> PersonRec | None:
+        async def load() -> tuple[PersonRec, ...]:
             async with self.sessions() as s:
-                person = await s.scalar(select(m.Person).where(column == user_id))
-                return _person_rec(person) if person else None
+                rows = await s.scalars(
+                    select(m.Person)
+                    .join(m.Ward, m.Ward.id == m.Person.ward_id)
+                    .where(column == user_id)
+                    .order_by(m.Ward.name, m.Ward.id)
+                )
+                return tuple(_person_rec(p) for p in rows)
 
-        result: PersonRec | None = await self._cached(("person", channel, user_id), load)
+        result: tuple[PersonRec, ...] = await self._cached(("person", channel, user_id), load)
         return result
+
+    async def person_in_ward(self, channel: str, user_id: str, ward_id: int) -> PersonRec | None:
+        """A channel's user as one ward knows them (a registered group's ward), or None."""
+        people = await self.people_by_channel(channel, user_id)
+        return next((p for p in people if p.ward_id == ward_id), None)
+
+    async def ward_choice(self, channel: str, user_id: str) -> int | None:
+        """The ward a person in several wards chose for their private chats (/phuong)."""
+
+        async def load() -> int | None:
+            async with self.sessions() as s:
+                row = await s.get(m.WardChoice, (channel, user_id))
+                return row.ward_id if row else None
+
+        result: int | None = await self._cached(("ward_choice", channel, user_id), load)
+        return result
+
+    async def choose_ward(self, channel: str, user_id: str, ward_id: int, at: datetime) -> None:
+        async with self.sessions.begin() as s:
+            insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+            statement = insert(m.WardChoice).values(
+                channel=channel, user_id=user_id, ward_id=ward_id, chosen_at=at
+            )
+            await s.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["channel", "user_id"],
+                    set_={"ward_id": ward_id, "chosen_at": at},
+                )
+            )
+        self._cache.put(("ward_choice", channel, user_id), ward_id)
 
     async def person_by_id(self, person_id: int) -> PersonRec | None:
         async def load() -> PersonRec | None:
@@ -357,14 +439,74 @@ class Repo:
 
     async def ward_chats(self, ward_id: int, kind: str | None = None) -> list[ChatRec]:
         """The registered, active chats of a ward (of one kind)."""
+        return (await self.chats_of_wards([ward_id], kind)).get(ward_id, [])
+
+    async def chats_of_wards(
+        self, ward_ids: Iterable[int], kind: str | None = None
+    ) -> dict[int, list[ChatRec]]:
+        """The registered, active chats of several wards (of one kind), by ward, each with
+        its department's code: one query for many wards (the reminder tick reads every
+        ward's chats at once; reading them ward by ward took minutes for 3,321 wards)."""
+        ids = sorted(set(ward_ids))
+        result: dict[int, list[ChatRec]] = {}
         async with self.sessions() as s:
-            query = select(m.Chat).where(m.Chat.ward_id == ward_id, m.Chat.active.is_(True))
-            if kind is not None:
-                query = query.where(m.Chat.kind == kind)
-            chats = (await s.scalars(query.order_by(m.Chat.id))).all()
-            rows = (await s.execute(select(m.Department.id, m.Department.code))).all()
-            codes = {row[0]: row[1] for row in rows}
-        return [self._chat_rec(c, codes.get(c.department_id or -1)) for c in chats]
+            for start in range(0, len(ids), WARDS_PER_QUERY):
+                c = m.Chat
+                query = (
+                    select(
+                        c.id,
+                        c.channel,
+                        c.chat_id,
+                        c.title,
+                        c.is_group,
+                        c.ward_id,
+                        c.kind,
+                        m.Department.code,
+                        c.tags,
+                        c.source,
+                        c.active,
+                        c.first_seen,
+                        c.last_seen,
+                    )
+                    .outerjoin(m.Department, m.Department.id == c.department_id)
+                    .where(c.ward_id.in_(ids[start : start + WARDS_PER_QUERY]), c.active.is_(True))
+                )
+                if kind is not None:
+                    query = query.where(c.kind == kind)
+                for row in (await s.execute(query.order_by(c.id))).all():
+                    rec = ChatRec(  # from plain columns: no ORM objects for 30,000 chats
+                        id=row[0],
+                        channel=row[1],
+                        chat_id=row[2],
+                        title=row[3],
+                        is_group=row[4],
+                        ward_id=row[5],
+                        kind=row[6],
+                        department=row[7],
+                        tags=tuple(row[8] or ()),
+                        source=row[9],
+                        active=row[10],
+                        first_seen=row[11],
+                        last_seen=row[12],
+                    )
+                    result.setdefault(row.ward_id, []).append(rec)
+        return result
+
+    async def people_of_wards(self, ward_ids: Iterable[int]) -> dict[int, list[PersonRec]]:
+        """The people of several wards, by ward (ordered by name as `people`): one query
+        for many wards."""
+        ids = sorted(set(ward_ids))
+        result: dict[int, list[PersonRec]] = {}
+        async with self.sessions() as s:
+            for start in range(0, len(ids), WARDS_PER_QUERY):
+                rows = await s.scalars(
+                    select(m.Person)
+                    .where(m.Person.ward_id.in_(ids[start : start + WARDS_PER_QUERY]))
+                    .order_by(m.Person.name)
+                )
+                for person in rows:
+                    result.setdefault(person.ward_id, []).append(_person_rec(person))
+        return result
 
     async def chats(self) -> list[ChatRec]:
         async with self.sessions() as s:
@@ -450,29 +592,70 @@ class Repo:
         """The newest snapshots of one kind, newest first: one per period (its latest as-of)."""
 
         async def load() -> tuple[SnapshotRec, ...]:
+            # plain columns, and the groups of the chosen snapshots only: loading every
+            # snapshot with its groups as ORM objects was most of "điểm hiện tại?" for a
+            # ward with two years of figures (bench/scale.py)
+            snap, group = m.Snapshot, m.SnapshotGroup
             async with self.sessions() as s:
                 rows = (
-                    await s.scalars(
-                        select(m.Snapshot)
-                        .where(m.Snapshot.ward_id == ward_id, m.Snapshot.period_kind == period_kind)
-                        .order_by(
-                            m.Snapshot.year.desc(),
-                            m.Snapshot.period.desc(),
-                            m.Snapshot.as_of.desc(),
+                    await s.execute(
+                        select(
+                            snap.id,
+                            snap.ward_id,
+                            snap.period_kind,
+                            snap.year,
+                            snap.period,
+                            snap.as_of,
+                            snap.total,
+                            snap.rank,
+                            snap.rank_of,
+                            snap.source,
+                            snap.created_by,
                         )
+                        .where(snap.ward_id == ward_id, snap.period_kind == period_kind)
+                        .order_by(snap.year.desc(), snap.period.desc(), snap.as_of.desc())
                         .limit(limit * 4)
                     )
                 ).all()
-            seen: set[tuple[int, int]] = set()
-            result = []
-            for row in rows:
-                if (row.year, row.period) in seen and period_kind != "year":
-                    continue
-                seen.add((row.year, row.period))
-                result.append(_snapshot_rec(row))
-                if len(result) == limit:
-                    break
-            return tuple(result)
+                seen: set[tuple[int, int]] = set()
+                chosen = []
+                for row in rows:
+                    if (row.year, row.period) in seen and period_kind != "year":
+                        continue
+                    seen.add((row.year, row.period))
+                    chosen.append(row)
+                    if len(chosen) == limit:
+                        break
+                groups: dict[int, list[GroupRec]] = {}
+                if chosen:
+                    group_rows = await s.execute(
+                        select(
+                            group.snapshot_id, group.code, group.score, group.max_score, group.rank
+                        )
+                        .where(group.snapshot_id.in_([row.id for row in chosen]))
+                        .order_by(group.snapshot_id, group.position)
+                    )
+                    for snapshot_id, code, score, max_score, rank in group_rows.all():
+                        groups.setdefault(snapshot_id, []).append(
+                            GroupRec(code, Decimal(score), Decimal(max_score), rank)
+                        )
+            return tuple(
+                SnapshotRec(
+                    id=row.id,
+                    ward_id=row.ward_id,
+                    period_kind=row.period_kind,
+                    year=row.year,
+                    period=row.period,
+                    as_of=row.as_of,
+                    total=Decimal(row.total),
+                    rank=row.rank,
+                    rank_of=row.rank_of,
+                    groups=tuple(groups.get(row.id, ())),
+                    source=row.source,
+                    created_by=row.created_by,
+                )
+                for row in chosen
+            )
 
         result: tuple[SnapshotRec, ...] = await self._cached(
             ("history", ward_id, period_kind, limit), load

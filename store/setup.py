@@ -5,6 +5,11 @@ the file are set as listed; a chat the file listed before and no longer lists is
 (no notices, reminders or broadcasts; listed again, it is active again); chats registered in
 chat with /dangky are left alone.
 
+Provincial staff (role `province`) are set by a province file (`ingest/province_config.py`):
+applied with `province_people`, a ward's provincial staff follow that list; a ward file set
+up alone leaves them as they are, and a person of the file who is one of them by name or id
+is refused (`province_conflicts`, checked before anything is written).
+
 People are written with a few bulk statements (one read of the ward's people and their
 departments, then executemany updates, deletes and inserts), so a ward of 100,000 people is
 set up in seconds (bench/ward_setup.py).
@@ -12,16 +17,17 @@ set up in seconds (bench/ward_setup.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ingest.ward_config import PersonCfg, WardConfig
 from store import models as m
+from store.records import PROVINCE_ROLE
 
 CHUNK = 500  # ids per IN (...) list: far below any database's limit on bound parameters
 _ID_KEYS = ("telegram_id", "zalo_id", "zalo_oa_id")
@@ -49,11 +55,76 @@ class SetupSummary:
     deactivated: list[str] = field(default_factory=list)  # chats no longer in the file
 
 
-async def apply_ward_config(s: AsyncSession, cfg: WardConfig, at: datetime) -> SetupSummary:
+@dataclass(frozen=True)
+class Conflict:
+    """A person of a ward file who is one of the ward's provincial staff (by name or id)."""
+
+    index: int  # the person's place in the file's [[people]]
+    key: str  # "name" or the id's key
+    code: str  # the problem (handlers/problems.py)
+    params: dict[str, str]
+
+
+class SetupConflict(Exception):
+    def __init__(self, conflicts: list[Conflict]):
+        super().__init__(", ".join(c.code for c in conflicts))
+        self.conflicts = conflicts
+
+
+async def _find_ward(s: AsyncSession, cfg: WardConfig, taken: Collection[str]) -> m.Ward | None:
+    ward = await s.scalar(select(m.Ward).where(m.Ward.name == cfg.name))
+    return ward if ward is not None else await _renamed_ward(s, cfg, taken)
+
+
+async def province_conflicts(
+    s: AsyncSession, cfg: WardConfig, taken: Collection[str] = ()
+) -> list[Conflict]:
+    """The file's people who are the ward's provincial staff, by name or by an id: a ward
+    file set up alone must not take them over (their rows follow the province file)."""
+    ward = await _find_ward(s, cfg, taken)
+    if ward is None:
+        return []
+    P = m.Person
+    staff = (
+        await s.execute(
+            select(P.name, *(getattr(P, k) for k in _ID_KEYS)).where(
+                P.ward_id == ward.id, P.role == PROVINCE_ROLE
+            )
+        )
+    ).all()
+    names = {row.name for row in staff}
+    ids = {(k, getattr(row, k)): row.name for row in staff for k in _ID_KEYS if getattr(row, k)}
+    found: list[Conflict] = []
+    for index, person in enumerate(cfg.people):
+        if person.name in names:
+            found.append(Conflict(index, "name", "province_person_here", {"name": person.name}))
+            continue
+        for k in _ID_KEYS:
+            value = getattr(person, k)
+            if value and (k, value) in ids:
+                params = {"key": k, "value": value, "name": person.name, "other": ids[(k, value)]}
+                found.append(Conflict(index, k, "province_id_here", params))
+    return found
+
+
+async def apply_ward_config(
+    s: AsyncSession,
+    cfg: WardConfig,
+    at: datetime,
+    province_people: Sequence[PersonCfg] | None = None,
+    taken: Collection[str] = (),
+) -> SetupSummary:
+    """Creates or updates the ward. `province_people`: the provincial staff of the province
+    file listing the ward (None: set up alone, its provincial staff stay as they are);
+    `taken`: the names of the other wards set up in the same run (never renamed into)."""
     summary = SetupSummary()
+    if province_people is None:
+        conflicts = await province_conflicts(s, cfg, taken)
+        if conflicts:
+            raise SetupConflict(conflicts)
     ward = await s.scalar(select(m.Ward).where(m.Ward.name == cfg.name))
     if ward is None:
-        ward = await _renamed_ward(s, cfg)
+        ward = await _renamed_ward(s, cfg, taken)
         if ward is not None:
             summary.renamed_from = ward.name
             ward.name = cfg.name
@@ -94,7 +165,9 @@ async def apply_ward_config(s: AsyncSession, cfg: WardConfig, at: datetime) -> S
             summary.removed["departments"] += 1
     await s.flush()
 
-    await _apply_people(s, ward.id, cfg, {code: d.id for code, d in depts.items()}, summary)
+    people = list(cfg.people) + list(province_people or ())
+    dept_ids = {code: d.id for code, d in depts.items()}
+    await _apply_people(s, ward.id, people, province_people is not None, dept_ids, summary)
 
     for cc in cfg.chats:
         chat = await s.scalar(
@@ -134,8 +207,15 @@ async def apply_ward_config(s: AsyncSession, cfg: WardConfig, at: datetime) -> S
 
 
 async def _apply_people(
-    s: AsyncSession, ward_id: int, cfg: WardConfig, dept_ids: dict[str, int], summary: SetupSummary
+    s: AsyncSession,
+    ward_id: int,
+    people: Sequence[PersonCfg],
+    with_province: bool,
+    dept_ids: dict[str, int],
+    summary: SetupSummary,
 ) -> None:
+    """The ward's people follow `people`; its provincial staff too when `with_province`,
+    else they are left as they are."""
     P = cast(Table, m.Person.__table__)
     PD = cast(Table, m.PersonDepartment.__table__)
     rows = (
@@ -151,7 +231,9 @@ async def _apply_people(
             ).where(P.c.ward_id == ward_id)
         )
     ).all()
-    existing: dict[str, dict[str, Any]] = {r.name: dict(r._mapping) for r in rows}
+    existing: dict[str, dict[str, Any]] = {
+        r.name: dict(r._mapping) for r in rows if with_province or r.role != PROVINCE_ROLE
+    }
     code_of = {i: code for code, i in dept_ids.items()}
     memberships: dict[int, set[str]] = {}
     links = await s.execute(
@@ -162,7 +244,7 @@ async def _apply_people(
     for person_id, dept_id in links.all():
         if dept_id in code_of:
             memberships.setdefault(person_id, set()).add(code_of[dept_id])
-    wanted: dict[str, PersonCfg] = {pc.name: pc for pc in cfg.people}
+    wanted: dict[str, PersonCfg] = {pc.name: pc for pc in people}
 
     # 1. Free every id that is about to change hands (or go), so no update collides.
     freed: list[dict[str, Any]] = []
@@ -190,7 +272,7 @@ async def _apply_people(
     # 3. Changed people, then new people, then department memberships.
     changed: list[dict[str, Any]] = []
     new_rows: list[dict[str, Any]] = []
-    for pc in cfg.people:
+    for pc in people:
         values = {
             "role": pc.role,
             "telegram_id": pc.telegram_id,
@@ -233,7 +315,7 @@ async def _apply_people(
             existing[name] = {"id": ids[name]}
     add_links: list[dict[str, int]] = []
     drop_links: list[dict[str, int]] = []
-    for pc in cfg.people:
+    for pc in people:
         pid = existing[pc.name]["id"]
         have = memberships.get(pid, set())
         want = set(pc.departments)
@@ -250,21 +332,45 @@ async def _apply_people(
         await s.execute(insert(PD), add_links)
 
 
-async def _renamed_ward(s: AsyncSession, cfg: WardConfig) -> m.Ward | None:
-    """A ward whose name changed in the file is the one whose people are the file's people."""
+async def _renamed_ward(
+    s: AsyncSession, cfg: WardConfig, taken: Collection[str] = ()
+) -> m.Ward | None:
+    """A ward whose name changed in the file is the one whose people are the file's people:
+    at least two of them, at least half of the file's people with an id, and at least half
+    of that ward's. People can be in several wards (a vendor's administrator), so sharing a
+    person is not enough; provincial staff are in every ward of a province and do not count.
+    A ward named by another file of the same run (`taken`) is never renamed."""
     tg = [p.telegram_id for p in cfg.people if p.telegram_id]
     zalo = [p.zalo_id for p in cfg.people if p.zalo_id]
-    if not tg and not zalo:
+    in_file = sum(1 for p in cfg.people if p.telegram_id or p.zalo_id)
+    if not in_file:
         return None
-    ward_ids: set[int] = set()
-    for column, values in ((m.Person.telegram_id, tg), (m.Person.zalo_id, zalo)):
+    P = m.Person
+    matched: dict[int, set[int]] = {}
+    for column, values in ((P.telegram_id, tg), (P.zalo_id, zalo)):
         for chunk in _chunks(values):
-            ward_ids.update(await s.scalars(select(m.Person.ward_id).where(column.in_(chunk))))
-            if len(ward_ids) > 1:
-                return None
-    if len(ward_ids) != 1:
-        return None
-    return await s.get(m.Ward, ward_ids.pop())
+            rows = await s.execute(
+                select(P.id, P.ward_id).where(column.in_(chunk), P.role != PROVINCE_ROLE)
+            )
+            for person_id, ward_id in rows.all():
+                matched.setdefault(ward_id, set()).add(person_id)
+    found: list[m.Ward] = []
+    for ward_id, same in matched.items():
+        if len(same) < 2 or 2 * len(same) < in_file:
+            continue
+        known = await s.scalar(
+            select(func.count())
+            .select_from(P)
+            .where(
+                P.ward_id == ward_id,
+                P.role != PROVINCE_ROLE,
+                or_(P.telegram_id.is_not(None), P.zalo_id.is_not(None)),
+            )
+        )
+        ward = await s.get(m.Ward, ward_id)
+        if ward is not None and 2 * len(same) >= (known or 0) and ward.name not in taken:
+            found.append(ward)
+    return found[0] if len(found) == 1 else None
 
 
 async def delete_ward(s: AsyncSession, ward_id: int) -> None:

@@ -14,6 +14,8 @@ from store.keys import occurrence_prefix, snooze_prefix
 from store.outbox import OutboxItem, outbox_row
 from store.records import DirectiveRec, TaskRec, TaskUnitRec
 
+IDS_PER_QUERY = 5_000  # ids in one IN (...): asyncpg takes at most 32,767 parameters
+
 
 @dataclass
 class NewUnit:
@@ -320,19 +322,95 @@ class TaskStore:
                 )
 
     async def by_ids(self, ids: Sequence[int]) -> dict[int, TaskRec]:
+        """The tasks of these ids (what `_recs` makes), read as plain columns — no ORM
+        objects: a national tick reads ~50,000 tasks — and in chunks, as asyncpg takes at
+        most 32,767 parameters a statement (bench/scale.py)."""
+        t, d, u, dept = m.Task, m.Directive, m.TaskUnit, m.Department
+        ids = list(ids)
+        result: dict[int, TaskRec] = {}
+        directives: dict[int, DirectiveRec] = {}
         async with self.sessions() as s:
-            rows = (await s.scalars(select(m.Task).where(m.Task.id.in_(list(ids))))).all()
-            return {r.id: r for r in await self._recs(s, rows)}
+            for start in range(0, len(ids), IDS_PER_QUERY):
+                chunk = ids[start : start + IDS_PER_QUERY]
+                units: dict[int, list[TaskUnitRec]] = {}
+                unit_rows = await s.execute(
+                    select(u.task_id, u.role, dept.code, dept.name, u.unit_name)
+                    .outerjoin(dept, dept.id == u.department_id)
+                    .where(u.task_id.in_(chunk))
+                    .order_by(u.task_id, u.position)
+                )
+                for task_id, role, code, name, unit_name in unit_rows.all():
+                    units.setdefault(task_id, []).append(
+                        TaskUnitRec(role, code, name if code is not None else unit_name)
+                    )
+                rows = await s.execute(
+                    select(
+                        t.id,
+                        t.ward_id,
+                        t.number,
+                        t.text,
+                        t.section,
+                        t.deadline,
+                        t.recurrence,
+                        t.deadline_kind,
+                        t.deadline_text,
+                        t.status,
+                        t.closed_at,
+                        t.closed_by,
+                        t.evidence_text,
+                        t.evidence_file,
+                        d.id,
+                        d.ward_id,
+                        d.kind,
+                        d.number,
+                        d.issued_on,
+                        d.subject,
+                        d.signer,
+                        d.created_at,
+                    )
+                    .join(d, d.id == t.directive_id)
+                    .where(t.id.in_(chunk))
+                )
+                for row in rows.all():
+                    directive = directives.get(row[14])
+                    if directive is None:
+                        directive = directives[row[14]] = DirectiveRec(
+                            row[14], row[15], row[16], row[17], row[18], row[19], row[20], row[21]
+                        )
+                    result[row[0]] = TaskRec(
+                        id=row[0],
+                        ward_id=row[1],
+                        number=row[2],
+                        directive=directive,
+                        text=row[3],
+                        section=row[4],
+                        deadline=row[5],
+                        recurrence=row[6],
+                        deadline_kind=row[7],
+                        deadline_text=row[8],
+                        status=row[9],
+                        units=tuple(units.get(row[0], ())),
+                        closed_at=row[10],
+                        closed_by=row[11],
+                        evidence_text=row[12],
+                        evidence_file=row[13],
+                    )
+        return result
 
     async def snoozed(self, ids: Sequence[int], day: date) -> dict[int, date]:
         """Of these tasks, those snoozed past `day`, with the day reminders resume."""
+        ids = list(ids)
+        result: dict[int, date] = {}
         async with self.sessions() as s:
-            rows = await s.execute(
-                select(m.Task.id, m.Task.snoozed_until).where(
-                    m.Task.id.in_(list(ids)), m.Task.snoozed_until > day
+            for start in range(0, len(ids), IDS_PER_QUERY):
+                rows = await s.execute(
+                    select(m.Task.id, m.Task.snoozed_until).where(
+                        m.Task.id.in_(ids[start : start + IDS_PER_QUERY]),
+                        m.Task.snoozed_until > day,
+                    )
                 )
-            )
-            return {row[0]: row[1] for row in rows.all() if row[1] is not None}
+                result.update((row[0], row[1]) for row in rows.all() if row[1] is not None)
+        return result
 
     async def close_occurrence(
         self,

@@ -17,7 +17,7 @@ PLACEHOLDER = re.compile(r"\{(\w+)[^}]*\}")
 
 def _code_messages() -> set[str | tuple[str, str]]:
     found: set[str | tuple[str, str]] = set()
-    for package in ("bot", "handlers", "ingest", "store", "reminders", "locales"):
+    for package in ("bot", "handlers", "ingest", "store", "reminders", "locales", "reports"):
         for _file, _line, message, _comments, _ctx in extract_from_dir(
             ROOT / package, method_map=[("**.py", "python")], keywords=KEYWORDS
         ):

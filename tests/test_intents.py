@@ -23,6 +23,21 @@ HANDLERS = Path(__file__).resolve().parents[1] / "handlers"
 
 # (text, intent, period, group)
 POSITIVES: list[tuple[str, str, str | None, str | None]] = [
+    # the six-month chart (handlers/trend.py)
+    ("điểm 6 tháng qua", "trend", "month", None),
+    ("bieu do 6 thang", "trend", "month", None),
+    ("cho xem biểu đồ điểm", "trend", None, None),
+    ("xu hướng điểm mấy tháng gần đây?", "trend", "month", None),
+    # the weekly briefing (the week and a date are read by the handler)
+    ("báo cáo tuần", "briefing", None, None),
+    ("bc tuan", "briefing", None, None),
+    ("tóm tắt tuần", "briefing", None, None),
+    ("báo cáo tuần trước", "briefing", None, None),
+    ("bao cao tuan truoc?", "briefing", None, None),
+    ("cho anh xem báo cáo tuần trước nhé", "briefing", None, None),
+    ("báo cáo tuần 17/11", "briefing", None, None),
+    ("gửi file báo cáo tuần", "briefing_file", None, None),
+    ("gui file bao cao tuan truoc", "briefing_file", None, None),
     # tasks from directives (the department named is read by the handler, not here)
     ("việc của tôi", "tasks", None, None),
     ("viec cua toi?", "tasks", None, None),
@@ -48,6 +63,28 @@ POSITIVES: list[tuple[str, str, str | None, str | None]] = [
     ("viec so hoa ho so giao cho ai", "task_who", None, "so_hoa"),
     ("tuyên truyền trên nhóm Zalo tổ dân phố ai phụ trách?", "task_who", None, None),
     ("việc lắp camera phòng nào làm", "task_who", None, None),
+    # the province's list from the portal (handlers/province.py)
+    ("xếp hạng toàn tỉnh", "province_rank", None, None),
+    ("xep hang toan tinh", "province_rank", None, None),
+    ("bảng xếp hạng tháng này", "province_rank", "month", None),
+    ("xếp hạng lũy kế toàn tỉnh", "province_rank", "year", None),
+    ("top 10", "province_top", None, None),
+    ("top 5 toàn tỉnh", "province_top", None, None),
+    ("xã nào đứng đầu tỉnh", "province_top", None, None),
+    ("xã nào dưới 80", "province_below", None, None),
+    ("xa nao duoi 80", "province_below", None, None),
+    ("phường nào dưới 85 điểm", "province_below", None, None),
+    ("phường mình đứng sau ai", "province_above", None, None),
+    ("phuong minh dung sau ai", "province_above", None, None),
+    ("ai đứng trên mình", "province_above", None, None),
+    ("nhóm nào cả tỉnh đều yếu", "province_groups", None, None),
+    ("nhom nao ca tinh yeu", "province_groups", None, None),
+    # the province view for provincial staff (handlers/province_view.py)
+    ("tình hình các phường", "wards_overview", None, None),
+    ("tinh hinh cac xa the nao", "wards_overview", None, None),
+    ("phường nào chậm nhất?", "wards_slowest", None, None),
+    ("phuong nao cham nhat", "wards_slowest", None, None),
+    ("xã nào nhiều việc quá hạn", "wards_slowest", None, None),
     # long, formal questions: the index's own name does not hide the question
     (
         "Chỉ số phục vụ người dân, doanh nghiệp của phường mình hiện được bao nhiêu điểm ạ?",
@@ -230,6 +267,15 @@ POSITIVES: list[tuple[str, str, str | None, str | None]] = [
     ("hiii", "greeting", None, None),
     ("alo", "greeting", None, None),
     ("alooo", "greeting", None, None),
+    # -- sub-criterion figures: where points are missing, what a change gives --------------------
+    ("còn thiếu bao nhiêu hồ sơ trực tuyến để đủ điểm?", "gain", None, "dvc_truc_tuyen"),
+    ("con thieu bao nhieu ho so truc tuyen", "gain", None, "dvc_truc_tuyen"),
+    ("cần làm gì để lên hạng", "gain", None, None),
+    ("can lam gi de len hang", "gain", None, None),
+    ("nhóm nào dễ lấy điểm nhất", "gain", None, None),
+    ("nếu thêm 50 hồ sơ trực tuyến thì được bao nhiêu điểm?", "whatif", None, "dvc_truc_tuyen"),
+    ("neu them 50 ho so truc tuyen", "whatif", None, "dvc_truc_tuyen"),
+    ("giả sử thêm 20 hồ sơ thanh toán trực tuyến", "whatif", None, "thanh_toan"),
 ]
 
 REPORT = (
@@ -268,8 +314,7 @@ NEGATIVES: list[str] = [
     "hi vọng tháng sau tốt hơn",
     "máy in hỏng rồi",
     "đi ăn trưa không mọi người",
-    "gửi file báo cáo tuần",
-    "bc tuan",
+    "đã gửi báo cáo tuần rồi",  # the duty's own report, not a request for the briefing
     "tháng này họp mấy lần",
     "Đề nghị các phòng hoàn thành trước ngày 30/11/2025",
     "đã số hóa xong 20 hồ sơ",

@@ -16,11 +16,21 @@ import pytest
 from sqlalchemy import text as sql
 
 from bot.app import App
-from handlers import broadcast, commands, directives, score_import, tasks
-from handlers.permissions import allowed, refusal_text
+from handlers import (
+    broadcast,
+    commands,
+    directives,
+    metric_import,
+    province,
+    province_view,
+    score_import,
+    tasks,
+    ward_choice,
+)
+from handlers.permissions import allowed, refusal_text, role_of, rule
 from handlers.protocol import Inbound, InboundFile
 from handlers.router import ANSWERS
-from ingest.ward_config import load_ward_config
+from ingest.ward_config import PersonCfg, load_ward_config
 from locales import translator
 from store.records import PersonRec
 from store.setup import apply_ward_config
@@ -38,6 +48,8 @@ role = "staff"
 departments = ["VHXH"]
 telegram_id = 700000006
 """
+# provincial staff: in the ward by a province file (role "province")
+PROVINCE_STAFF = (PersonCfg("Đỗ Thị Tỉnh", "province", (), "710000001"),)
 UNREGISTERED_GROUP = "-1009999999999"
 RESIDENTS = ("telegram", "-1001000000003")
 UNITS = "Trung tâm Phục vụ hành chính công"  # task #1's department
@@ -57,6 +69,7 @@ ACTORS = (
     Actor("staff of the task's department", "700000004"),
     Actor("staff of another department", "700000006"),
     Actor("digital team", "700000005"),
+    Actor("provincial staff", "710000001"),
     Actor("stranger", "799999999"),
     Actor("admin in an unregistered group", "700000003", group=True),
 )
@@ -75,9 +88,14 @@ ARGS = {
     "sua": "1 VHXH",
     "bo": "1",
     "trang": "2",
+    "phatthanhtinh": "Họp giao ban chỉ số 766 lúc 14h",
+    "phuong": "1",
+    "capnhatsolieu": "Hồ sơ nộp trực tuyến: 412/1.030",
+    "neu": "50 hồ sơ trực tuyến",
 }
 ACTION_OF = {"mau": "broadcast"}  # /mau NUMBER broadcasts; the list alone is for everyone
 TABLES = ("snapshots", "directives", "tasks", "task_events", "broadcasts", "outbox")
+TABLES += ("metric_figures",)
 
 
 async def state(app: App) -> list[Any]:
@@ -100,7 +118,7 @@ async def state(app: App) -> list[Any]:
 async def ward_setup(app: App) -> None:
     cfg = load_ward_config(EXAMPLE_WARD.read_text(encoding="utf-8") + OTHER_STAFF)
     async with app.repo.sessions.begin() as s:
-        await apply_ward_config(s, cfg, app.services.clock.now())
+        await apply_ward_config(s, cfg, app.services.clock.now(), PROVINCE_STAFF)
     app.repo.invalidate()
     ward = (await app.repo.wards())[0]
     now = app.services.clock.now()
@@ -151,6 +169,8 @@ def expected_refusal(action: str, who: PersonRec | None, actor: Actor) -> str | 
     task_departments = ("TTPVHCC",)
     if allowed(who, action, departments=task_departments, sender="Võ Minh Tuấn"):
         return None
+    if rule(role_of(who), action) is None:  # refused by the table before the task is read
+        return refusal_text(action, _)
     return refusal_text(action, _, units=UNITS)
 
 
@@ -219,8 +239,30 @@ def _payload(kind: str, app: App, ward: Any) -> tuple[dict[str, Any], list[str],
         return {"drafts": [], "page": 1}, ["save", "cancel"], {"button": "cancel"}
     if kind == score_import.AWAIT_KIND:
         return {}, [], {"text": REPORT}
+    if kind == metric_import.CONFIRM_KIND:  # pasted sub-criterion figures, previewed
+        figures = [["dvc_ho_so_truc_tuyen", "dvc_truc_tuyen", "412", "1030", 1, "hstt"]]
+        draft = {"period_kind": "month", "year": 2025, "period": 11, "as_of": "2025-11-15"}
+        return {"drafts": [{**draft, "figures": figures}]}, ["save", "cancel"], {"button": "save"}
+    if kind == metric_import.AWAIT_KIND:  # /capnhatsolieu's figures
+        return {}, [], {"text": "Hồ sơ nộp trực tuyến: 412/1.030"}
     if kind == tasks.EVIDENCE_KIND:
         return {"number": 1}, [], {"text": "Biên bản họp ngày 20/11"}
+    if kind == province.PAGES_KIND:  # a page of the province's ranking
+        page = {"kind": "month", "year": 2025, "period": 11, "page": 1}
+        return page, ["page:2"], {"button": "page:2"}
+    if kind == ward_choice.CHOOSE_KIND:  # /phuong's list of the asker's wards
+        return {}, [str(ward.id)], {"button": str(ward.id)}
+    if kind == province_view.PAGE_KIND:  # another page of the wards side by side
+        return {"view": "overview", "page": 1}, ["page:2"], {"button": "page:2"}
+    if kind == province_view.MESSAGE_KIND:  # /phatthanhtinh's message
+        return {}, [], {"text": "Họp giao ban chỉ số 766 lúc 14h"}
+    if kind == province_view.CONFIRM_KIND:  # ... and its confirmation
+        leaders = [["telegram", "-1001000000001"]]
+        return (
+            {"text": "Họp giao ban", "chats": leaders},
+            ["confirm", "cancel"],
+            {"button": "confirm"},
+        )
     flow = {"text": "Xin chào", "audience": "kind:residents", "chats": [list(RESIDENTS)]}
     if kind == broadcast.MESSAGE_KIND:
         return {}, [], {"text": "Xin chào bà con"}

@@ -13,11 +13,23 @@ import argparse
 import asyncio
 import logging
 
-from bot.cli import broadcast, chats, db, import_scores, parse, reminders, run, setup, tasks
+from bot.cli import (
+    broadcast,
+    chats,
+    db,
+    import_scores,
+    parse,
+    portal,
+    reminders,
+    report,
+    run,
+    setup,
+    tasks,
+)
 from bot.cli.broadcast import cmd_broadcast
 from bot.cli.common import DatabaseUnreachable, _, err
 
-GROUPS = (run, setup, import_scores, chats, parse, reminders, tasks, broadcast, db)
+GROUPS = (run, setup, import_scores, chats, parse, reminders, tasks, broadcast, db, portal, report)
 
 __all__ = ["build_parser", "cmd_broadcast", "main"]
 

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.cli import import_directive
+from bot.cli import import_directive, import_metrics
 from bot.cli.common import (
     _,
     add_ward_option,
@@ -30,6 +30,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     scores.add_argument("--yes", action="store_true", help=_("store without asking"))
     add_ward_option(scores)
     import_directive.register_into(imp_sub)
+    import_metrics.register_into(imp_sub)
     scores.set_defaults(
         run=lambda settings, args: cmd_import_scores(
             settings, args.file, args.yes, args.ward, "chiso import"

@@ -9,8 +9,11 @@ from typing import TYPE_CHECKING, Any
 from bot.cli.common import _, err, log, open_app, out
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from bot.app import App
     from bot.config import Settings
+    from store.leases import LeaseHeld
     from store.records import PersonRec
 
 MAX_NAMES = 20  # names listed when --as fits several people
@@ -19,7 +22,12 @@ MAX_NAMES = 20  # names listed when --as fits several people
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     run = sub.add_parser("run", help=_("start every configured channel"))
     run.add_argument("--as", dest="who", help=_("console only: speak as this person or role"))
-    run.set_defaults(run=lambda settings, args: cmd_run(settings, args.who))
+    run.add_argument(
+        "--webhook",
+        action="store_true",
+        help=_("receive messages only through webhooks, never by polling (for several replicas)"),
+    )
+    run.set_defaults(run=lambda settings, args: cmd_run(settings, args.who, args.webhook))
     chat = sub.add_parser("chat", help=_("talk to the bot on this terminal"))
     chat.add_argument("--as", dest="who", help=_("a person's name or a role"))
     chat.set_defaults(run=lambda settings, args: cmd_chat(settings, args.who))
@@ -110,7 +118,10 @@ async def configured_channels(app: App, settings: Settings) -> dict[str, Any]:
         from bot.channels.telegram import TelegramChannel
 
         found["telegram"] = TelegramChannel(
-            app.router, settings.telegram_token, settings.telegram_api_base_url
+            app.router,
+            settings.telegram_token,
+            settings.telegram_api_base_url,
+            flood_limit=max(1, settings.telegram_rate),
         )
     if settings.zalo_token:
         from bot.channels.zalo import ZaloBotChannel
@@ -149,8 +160,29 @@ async def configured_channels(app: App, settings: Settings) -> dict[str, Any]:
     return found
 
 
-async def cmd_run(settings: Settings, who: str | None) -> int:
-    if not (settings.telegram_enabled or settings.zalo_enabled):
+def polling_leases(settings: Settings) -> list[tuple[str, str, str]]:
+    """(lease, messenger, settings prefix) of each messenger this configuration polls:
+    Telegram and the Zalo Bot admit one polling process per bot."""
+    from store.leases import TELEGRAM_POLLING, ZALO_POLLING
+
+    found = []
+    if settings.telegram_enabled and not settings.telegram_webhook_url:
+        found.append((TELEGRAM_POLLING, "Telegram", "TELEGRAM"))
+    if settings.zalo_enabled and not (settings.zalo_webhook_url and settings.zalo_webhook_secret):
+        found.append((ZALO_POLLING, "Zalo Bot", "ZALO"))
+    return found
+
+
+async def cmd_run(settings: Settings, who: str | None, webhook: bool = False) -> int:
+    if webhook:
+        from bot.webhook import webhook_problems
+
+        problems = webhook_problems(settings, _)
+        for problem in problems:
+            err(problem)
+        if problems:
+            return 2
+    elif not (settings.telegram_enabled or settings.zalo_enabled):
         log.info("no TELEGRAM_BOT_TOKEN or ZALO_BOT_TOKEN: starting the console channel")
         return await cmd_chat(settings, who)
     for url, secret, name in (
@@ -170,23 +202,45 @@ async def cmd_run(settings: Settings, who: str | None) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    from contextlib import AsyncExitStack
+
     from telegram.error import InvalidToken, TelegramError
 
     from bot.channels.telegram import WebhookRefused
     from bot.channels.zalo import ZaloError
     from bot.runner import running
+    from store.leases import LeaseHeld, Leases, holding
 
+    leases = Leases(app.repo.sessions, app.services.clock)
+    lost: list[str] = []
     try:
-        # the Bot API unreachable at start (network down, Telegram blocked): wait for it,
-        # trying again with back-off and logging each try, until it answers or we are stopped
-        if channels["telegram"] is not None and not await channels["telegram"].connect(stop):
-            log.info("stopped before the Telegram Bot API could be reached")
-            return 0
-        async with running(
-            app, channels["telegram"], zalo=channels["zalo"], zalo_oa=channels["zalo_oa"]
-        ):
-            await stop.wait()
-            log.info("stopping")
+        async with AsyncExitStack() as held:
+            # one polling process per bot: a second one says so and stops (replicas use
+            # --webhook); the lease is renewed while this process runs, let go when it stops
+            for name, messenger, prefix in polling_leases(settings):
+
+                def on_lost(messenger: str = messenger) -> None:
+                    lost.append(messenger)
+                    stop.set()
+
+                try:
+                    await held.enter_async_context(holding(leases, name, on_lost=on_lost))
+                except LeaseHeld as exc:
+                    err(_polling_refused(exc, messenger, prefix, app.services.clock.now()))
+                    return 2
+            # the Bot API unreachable at start (network down, Telegram blocked): wait for it,
+            # trying again with back-off and logging each try, until it answers or we stop
+            if channels["telegram"] is not None and not await channels["telegram"].connect(stop):
+                log.info("stopped before the Telegram Bot API could be reached")
+                return 0
+            async with running(
+                app, channels["telegram"], zalo=channels["zalo"], zalo_oa=channels["zalo_oa"]
+            ):
+                await stop.wait()
+                log.info("stopping")
+        if lost:
+            log.error("another process took over polling %s: stopped", ", ".join(lost))
+            return 2
     except InvalidToken:
         log.error("Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather")
         return 2
@@ -210,6 +264,25 @@ async def cmd_run(settings: Settings, who: str | None) -> int:
     finally:
         await app.close()
     return 0
+
+
+def _polling_refused(exc: LeaseHeld, messenger: str, prefix: str, now: datetime) -> str:
+    """Why this `chiso run` does not start: another process polls the messenger."""
+    lease = exc.lease
+    left = 60
+    if lease is not None:
+        left = max(1, int((lease.until - now).total_seconds()) + 1)
+    return _(
+        "Another process ({holder}) is already receiving {messenger} messages by polling, "
+        "and {messenger} lets only one process poll a bot. To run several replicas, start "
+        "each with `chiso run --webhook` (set {prefix}_WEBHOOK_URL and "
+        "{prefix}_WEBHOOK_SECRET). If that process has stopped, its turn lapses within "
+        "{seconds} seconds.",
+        holder=lease.holder if lease is not None else "?",
+        messenger=messenger,
+        prefix=prefix,
+        seconds=left,
+    )
 
 
 async def cmd_demo(settings: Settings, reset: bool) -> int:
