@@ -361,6 +361,8 @@ class PortalJob:
 
     async def _safe_run(self) -> None:
         try:
+            if not any(portal_enabled(w) for w in await self.repo.wards()):
+                return  # no ward fetches: no lease taken, nothing written
             if self.leases is None:
                 await self.run_once(self.clock.now())
                 return

@@ -199,13 +199,12 @@ async def _listen(app: App) -> CacheListener | None:
 async def _start_portal(
     app: App, wake: Callable[[], None], channels: frozenset[str]
 ) -> PortalJob | None:
-    """The national portal's daily fetch, when a ward has [portal] (and CHISO_PORTAL_FETCH
-    is not 0)."""
-    from bot.portal import PortalJob, portal_enabled
+    """The national portal's daily fetch (unless CHISO_PORTAL_FETCH is 0). It runs even when
+    no ward has [portal] yet: each wake-up reads the wards, so a [portal] added by
+    `chiso setup` while the bot runs is fetched without a restart."""
+    from bot.portal import PortalJob
 
     if not app.settings.portal_fetch:
-        return None
-    if not any(portal_enabled(w) for w in await app.repo.wards()):
         return None
     services = app.services
     job = PortalJob.from_settings(

@@ -65,6 +65,15 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
     await conn.close()
 
 
+@pytest.fixture(autouse=True)
+def fresh_answers() -> None:
+    """The score answers are cached in the process by snapshot id (handlers/scores.py); each
+    test's database numbers its snapshots from 1 again."""
+    from handlers import scores
+
+    scores._ANSWER_CACHE.clear()
+
+
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'test.sqlite3'}"

@@ -68,15 +68,6 @@ async def setup_ward(app: App, toml: str) -> int:
     return summary.ward_id
 
 
-@pytest.fixture(autouse=True)
-def fresh_answers() -> None:
-    """Answers are cached per snapshot id in the process; each test's database starts its
-    ids at 1 again."""
-    from handlers import scores
-
-    scores._ANSWER_CACHE.clear()
-
-
 @pytest.fixture
 async def portal() -> AsyncIterator[FakePortal]:
     fake = FakePortal()
@@ -541,3 +532,34 @@ async def test_the_first_of_the_month_still_asks_for_the_month_just_ended(
         await at(job, clock, when)
         firsts = [p for p, _ in portal.requests if p["pageIndex"] == 1]
         assert [(p["p_nam"], p["p_thang"]) for p in firsts] == asked, when
+
+
+async def test_a_portal_added_while_running_is_fetched_without_a_restart(
+    sqlite_url: str, portal: FakePortal
+) -> None:
+    """The job runs (unless turned off) even when no ward has [portal]: such a wake-up takes
+    no lease and writes nothing; once `chiso setup` adds [portal], the next wake-up fetches."""
+    from bot.runner import _start_portal
+    from store.leases import Leases
+
+    clock = FixedClock(DAY1)
+    app = await open_app(sqlite_url, clock)
+    try:
+        await setup_ward(
+            app, EXAMPLE_WARD.read_text(encoding="utf-8").replace("Phường Hòa Phong", WARD)
+        )
+        started = await _start_portal(app, lambda: None, frozenset())
+        assert started is not None  # started although no ward has [portal] yet
+        started.stop()  # the wake-ups are driven by hand below
+        job = make_job(app)
+        job.leases = Leases(app.repo.sessions, clock)
+        await job._safe_run()
+        assert await count(app, m.PortalRun) == 0 and await count(app, m.Lease) == 0
+        await setup_ward(app, ward_toml(portal.base_url))
+        await job._safe_run()
+        runs = await PortalStore(app.repo.sessions).runs(1)
+        assert [(r.slot, r.ok) for r in runs] == [("2025-11-20", True)]
+        await started.close()
+        await job.close()
+    finally:
+        await app.close()
