@@ -145,6 +145,23 @@ async def test_command_menu_in_vietnamese_and_english(bot: Bot) -> None:
     )
 
 
+async def test_the_chairman_and_the_admin_get_their_own_menus_after_start(bot: Bot) -> None:
+    """Set in the background once the bot answers: each person's menu in their private chat."""
+    for who in (CHAIRMAN, ADMIN):
+        await bot.tg.wait_for_call(
+            "setMyCommands",
+            lambda p, who=who: (
+                p.get("language_code") == "en" and (p.get("scope") or {}).get("chat_id") == who
+            ),
+        )
+    default = {c["command"] for c in bot.tg.commands[("default", "")]}
+    chairman = {c["command"] for c in bot.tg.commands[(f"chat:{CHAIRMAN}", "")]}
+    admin = {c["command"] for c in bot.tg.commands[(f"chat:{ADMIN}", "")]}
+    assert "baocao" in chairman and "baocao" not in default
+    assert "capnhatdiem" in admin and "capnhatdiem" not in default
+    assert (f"chat:{STAFF}", "") not in bot.tg.commands  # staff keep everyone's menu
+
+
 async def test_bot_added_to_unknown_group_then_registered(bot: Bot) -> None:
     tg = bot.tg
     tg.push_bot_added(chat_id=-100777, chat_title="Tổ công tác VHXH", by_user_id=ADMIN)

@@ -210,6 +210,7 @@ class TelegramChannel:
         # per-chat pacing of replies; not when the flood limit is lifted (a benchmark)
         self.pacer = ChatPacer() if flood_limit <= DEFAULT_FLOOD_LIMIT else None
         self.retry_delays: tuple[float, ...] = REPLY_RETRY_DELAYS
+        self._menus: asyncio.Task[None] | None = None  # the personal menus, set after start
         builder: ApplicationBuilder = ApplicationBuilder().token(token)
         if request is not None:  # benchmarks answer the Bot API in-process
             builder = builder.request(request).get_updates_request(request)
@@ -279,9 +280,12 @@ class TelegramChannel:
         await self.connect()
         self.router.bot_username = app.bot.username
         try:
-            await set_commands(app, await self._people())
+            await set_commands(app)
         except (NetworkError, RetryAfter) as exc:  # the menu is a convenience: not worth a stop
             log.warning("telegram: the command menu was not set (%s)", exc)
+        # each admin's, chairman's and digital team member's own menu: one call per person and
+        # language (thousands in a province), in the background, not before the bot answers
+        self._menus = asyncio.create_task(self._personal_menus(), name="telegram-menus")
         await app.start()
         if webhook_url:
             try:
@@ -298,10 +302,19 @@ class TelegramChannel:
         )
         log.info("telegram: polling as @%s", app.bot.username)
 
+    async def _personal_menus(self) -> None:
+        try:
+            await set_personal_commands(self.application, await self._people())
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the menu is a convenience: logged, never a stop
+            log.warning("telegram: the personal command menus were not all set (%s)", exc)
+
     async def _people(self) -> list[PersonRec]:
-        """Everyone the bot knows, for the menus per role."""
+        """Everyone the bot knows, for the menus per role (one query for every ward)."""
         repo = self.router.services.repo
-        return [p for ward in await repo.wards() for p in await repo.people(ward.id)]
+        by_ward = await repo.people_of_wards(w.id for w in await repo.wards())
+        return [p for people in by_ward.values() for p in people]
 
     def webhook_handler(self, secret: str) -> Any:
         """aiohttp handler for Telegram's webhook: the secret header must match (else 401);
@@ -322,6 +335,10 @@ class TelegramChannel:
         return handle
 
     async def stop(self) -> None:
+        if self._menus is not None and not self._menus.done():
+            self._menus.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._menus
         app = self.application
         if app.updater is not None and app.updater.running:
             await app.updater.stop()
@@ -648,6 +665,9 @@ async def send_proactive(channel: TelegramChannel, chat_id: str, reply: Reply) -
         raise DeliveryError("unknown", str(exc), parts_sent=done if progress else None) from exc
 
 
+MENU_RETRIES = 3  # tries of one person's menu that meets Telegram's flood limit
+
+
 def _menu(role: str, _: Translator) -> list[BotCommand]:
     return [BotCommand(c.name, _(c.description)) for c in for_role(role, menu=True)]
 
@@ -663,23 +683,37 @@ def _menu_of(roles: Sequence[str], _: Translator) -> list[BotCommand]:
 
 async def set_commands(app: Application, people: Sequence[PersonRec] = ()) -> None:
     """The command menu (generated from the registry), in Vietnamese and in English for
-    clients set to English: what department staff may use for everyone, and for each person
-    whose role may use more or other commands (administrators, the digital team, the
-    chairman) their own menu in their private chat."""
+    clients set to English: what department staff may use for everyone, then for each of
+    `people` whose role may use more or other commands (administrators, the digital team,
+    the chairman) their own menu in their private chat."""
     for language in MENU_LANGUAGES:
         _ = translator(language)
         code = None if language == "vi" else language
+        await app.bot.set_my_commands(_menu(MENU_ROLE, _), language_code=code)
+    await set_personal_commands(app, people)
 
+
+async def set_personal_commands(app: Application, people: Sequence[PersonRec]) -> None:
+    """Each person's own menu in their private chat, where it differs from everyone's."""
+    roles: dict[str, list[str]] = {}  # one person in several wards: one menu
+    for person in people:
+        if (person.telegram_id or "").isdigit():
+            roles.setdefault(person.telegram_id or "", []).append(person.role)
+    for language in MENU_LANGUAGES:
+        _ = translator(language)
+        code = None if language == "vi" else language
         default = _menu(MENU_ROLE, _)
-        await app.bot.set_my_commands(default, language_code=code)
-        roles: dict[str, list[str]] = {}  # one person in several wards: one menu
-        for person in people:
-            if (person.telegram_id or "").isdigit():
-                roles.setdefault(person.telegram_id or "", []).append(person.role)
         for telegram_id, theirs in roles.items():
             own = _menu_of(theirs, _)
             if own == default:
                 continue
-            await app.bot.set_my_commands(
-                own, scope=BotCommandScopeChat(int(telegram_id)), language_code=code
-            )
+            scope = BotCommandScopeChat(int(telegram_id))
+            for _attempt in range(MENU_RETRIES):
+                try:
+                    await app.bot.set_my_commands(own, scope=scope, language_code=code)
+                    break
+                except RetryAfter as exc:  # thousands of menus meet the flood limit: wait
+                    after = exc.retry_after
+                    await asyncio.sleep(
+                        after.total_seconds() if hasattr(after, "total_seconds") else float(after)
+                    )
