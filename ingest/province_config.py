@@ -17,14 +17,12 @@ the caller: this module only reads text.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from typing import Any
 
 from ingest.snapshot_draft import Problem
 from ingest.textnorm import fold_name
 from ingest.ward_config import (
-    MAX_NESTING,
     ConfigProblem,
     PersonCfg,
     WardConfig,
@@ -32,8 +30,7 @@ from ingest.ward_config import (
     _integer_text,
     _Lines,
     _text,
-    _too_deep_line,
-    toml_problem,
+    parse_toml,
 )
 from store.records import PROVINCE_ROLE
 
@@ -60,20 +57,7 @@ class ProvinceConfig:
 
 def load_province_config(text: str) -> ProvinceConfig:
     """Parse and check; raises WardConfigError listing every problem with its line."""
-    deep = _too_deep_line(text)
-    if deep is not None:
-        raise WardConfigError([ConfigProblem(deep, Problem("too_deep", {"max": MAX_NESTING}))])
-    try:
-        data = tomllib.loads(text)
-    except RecursionError:
-        raise WardConfigError(
-            [ConfigProblem(None, Problem("too_deep", {"max": MAX_NESTING}))]
-        ) from None
-    except tomllib.TOMLDecodeError as exc:
-        match = re.search(r"line (\d+)", str(exc))
-        line = int(match.group(1)) if match else None
-        raise WardConfigError([ConfigProblem(line, Problem(toml_problem(str(exc))))]) from exc
-    return _Checker(data, _Lines(text)).check()
+    return _Checker(parse_toml(text), _Lines(text)).check()
 
 
 class _Checker:

@@ -225,6 +225,12 @@ def _integer_text(value: Any) -> bool:
 
 def load_ward_config(text: str) -> WardConfig:
     """Parse and check; raises WardConfigError listing every problem with its line."""
+    return _Checker(parse_toml(text), _Lines(text)).check()
+
+
+def parse_toml(text: str) -> dict[str, Any]:
+    """The TOML of a ward or province file; raises WardConfigError (with the line) when it
+    is not TOML or nests deeper than MAX_NESTING."""
     deep = _too_deep_line(text)
     if deep is not None:
         raise WardConfigError([ConfigProblem(deep, Problem("too_deep", {"max": MAX_NESTING}))])
@@ -238,7 +244,7 @@ def load_ward_config(text: str) -> WardConfig:
         match = re.search(r"line (\d+)", str(exc))
         line = int(match.group(1)) if match else None
         raise WardConfigError([ConfigProblem(line, Problem(toml_problem(str(exc))))]) from exc
-    return _Checker(data, _Lines(text)).check()
+    return data
 
 
 class _Checker:
