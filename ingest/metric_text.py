@@ -32,22 +32,19 @@ from pathlib import PurePath
 from typing import Any
 
 from ingest.criteria import CriteriaTable, Criterion, norm
-from ingest.documents import MAX_UNPACKED_BYTES, unpacked_size
+from ingest.documents import MAX_UNPACKED_BYTES
 from ingest.score_files import (
     COLUMN_NAMES,
-    CSV_EXTENSIONS,
     MAX_ROWS,
     NON_FIGURE_COLUMNS,
     TEXT_EXTENSIONS,
-    XLSX_EXTENSIONS,
     Cell,
     _Bad,
-    _csv_rows,
     _date,
     _period,
     _present,
-    _xlsx_rows,
     decode_text,
+    sheet_rows,
 )
 from ingest.score_text import (
     FIRST_YEAR,
@@ -503,26 +500,10 @@ def read_metric_file(
         if text is None:
             raise MetricReadError([Problem("unreadable_file", {"name": name})])
         return read_metric_text(text, table, today=today)
-    rows: list[tuple[int, list[Cell]]] | None
-    if ext in CSV_EXTENSIONS:
-        text = decode_text(data)
-        rows = _csv_rows(text) if text is not None else None
-        source = "csv"
-    elif ext in XLSX_EXTENSIONS:
-        size = unpacked_size(data)
-        if size is None:
-            raise MetricReadError([Problem("unreadable_file", {"name": name})])
-        if size > max_unpacked:
-            raise MetricReadError(
-                [Problem("unpacked_too_large", {"name": name, "limit_mb": max_unpacked // 2**20})]
-            )
-        rows = _xlsx_rows(data, max_rows)
-        source = "xlsx"
-    else:
-        raise MetricReadError([Problem("unsupported_file", {"name": name})])
-    if rows is None:
-        raise MetricReadError([Problem("unreadable_file", {"name": name})])
-    filled = sum(1 for _n, row in rows if any(_present(c) for c in row))
+    found = sheet_rows(name, data, max_rows, max_unpacked)
+    if isinstance(found, Problem):
+        raise MetricReadError([found])
+    rows, source, filled = found
     if filled - 1 > max_rows:
         raise MetricReadError([Problem("too_many_rows", {"rows": filled - 1, "max": max_rows})])
     return _read_table(rows, table, source, today)

@@ -101,6 +101,33 @@ _SCALARS = ("as_of", "period", "total", "rank", "rank_of")
 MAX_ROWS = 5000  # snapshots in one file: more than a ward could ever have
 
 
+def sheet_rows(
+    name: str, data: bytes, max_rows: int, max_unpacked: int
+) -> tuple[list[tuple[int, list[Cell]]], str, int] | Problem:
+    """The numbered rows of a .csv or .xlsx file, its kind ("csv", "xlsx") and how many rows
+    hold something; or why it cannot be read (unsupported, unreadable, unpacks too large).
+    Shared by the score and the sub-criterion figure files."""
+    ext = PurePath(name).suffix.lower()
+    rows: list[tuple[int, list[Cell]]] | None
+    if ext in CSV_EXTENSIONS:
+        text = decode_text(data)
+        rows = _csv_rows(text) if text is not None else None
+        source = "csv"
+    elif ext in XLSX_EXTENSIONS:
+        size = unpacked_size(data)
+        if size is None:
+            return Problem("unreadable_file", {"name": name})
+        if size > max_unpacked:
+            return Problem("unpacked_too_large", {"name": name, "limit_mb": max_unpacked // 2**20})
+        rows = _xlsx_rows(data, max_rows)
+        source = "xlsx"
+    else:
+        return Problem("unsupported_file", {"name": name})
+    if rows is None:
+        return Problem("unreadable_file", {"name": name})
+    return rows, source, sum(1 for _n, row in rows if any(_present(c) for c in row))
+
+
 def read_score_file(
     name: str,
     data: bytes,
@@ -118,25 +145,10 @@ def read_score_file(
         drafts = read_score_text(text, today=today)
         _check_rows(len(drafts), max_rows)
         return drafts
-    if ext in CSV_EXTENSIONS:
-        text = decode_text(data)
-        rows = _csv_rows(text) if text is not None else None
-        source = "csv"
-    elif ext in XLSX_EXTENSIONS:
-        size = unpacked_size(data)
-        if size is None:
-            raise ScoreReadError([Problem("unreadable_file", {"name": name})])
-        if size > max_unpacked:
-            raise ScoreReadError(
-                [Problem("unpacked_too_large", {"name": name, "limit_mb": max_unpacked // 2**20})]
-            )
-        rows = _xlsx_rows(data, max_rows)
-        source = "xlsx"
-    else:
-        raise ScoreReadError([Problem("unsupported_file", {"name": name})])
-    if rows is None:
-        raise ScoreReadError([Problem("unreadable_file", {"name": name})])
-    filled = sum(1 for _n, row in rows if any(_present(c) for c in row))
+    found = sheet_rows(name, data, max_rows, max_unpacked)
+    if isinstance(found, Problem):
+        raise ScoreReadError([found])
+    rows, source, filled = found
     _check_rows(filled - 1, max_rows)  # the header row is not a snapshot
     drafts, problems = _read_table(rows, source=source, today=today)
     for draft in drafts:
