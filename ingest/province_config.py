@@ -23,14 +23,15 @@ from typing import Any
 from ingest.snapshot_draft import Problem
 from ingest.textnorm import fold_name
 from ingest.ward_config import (
+    ID_KEYS,
     ConfigProblem,
     PersonCfg,
     WardConfig,
     WardConfigError,
-    _integer_text,
     _Lines,
     _text,
     parse_toml,
+    person_contact,
 )
 from store.records import PROVINCE_ROLE
 
@@ -38,7 +39,6 @@ SECTIONS = {
     "province": {"name", "wards"},
     "people": {"name", "role", "telegram_id", "zalo_id", "zalo_oa_id", "language"},
 }
-ID_KEYS = ("telegram_id", "zalo_id", "zalo_oa_id")
 _HEADER = re.compile(r"^\s*\[\s*province\s*\]", re.MULTILINE)
 
 
@@ -134,28 +134,7 @@ class _Checker:
             role = entry.get("role", PROVINCE_ROLE)
             if role != PROVINCE_ROLE:
                 self.fail("people", i, "role", "bad_role", value=role, roles=PROVINCE_ROLE)
-            contact: dict[str, str | None] = {}
-            for key in ID_KEYS:
-                raw = entry.get(key)
-                value = _text(raw)
-                if isinstance(raw, str) and not raw.strip():
-                    self.fail("people", i, key, "empty_id", key=key, name=name)
-                elif raw is not None and value is None:
-                    self.fail("people", i, key, "bad_setting", key=key, value=raw)
-                elif key == "telegram_id" and raw is not None and not _integer_text(raw):
-                    self.fail("people", i, key, "not_an_integer", key=key, value=raw, name=name)
-                    value = None
-                if value is not None:
-                    if (key, value) in ids:
-                        other = ids[(key, value)]
-                        self.fail(
-                            "people", i, key, "duplicate_id", key=key, value=value, other=other
-                        )
-                    ids[(key, value)] = name
-                contact[key] = value
-            language = _text(entry.get("language"))
-            if language is not None and language not in ("vi", "en"):
-                self.fail("people", i, "language", "bad_setting", key="language", value=language)
+            contact, language = person_contact(self.fail, i, entry, name, ids)
             result.append(
                 PersonCfg(
                     name,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -245,6 +246,44 @@ def parse_toml(text: str) -> dict[str, Any]:
         line = int(match.group(1)) if match else None
         raise WardConfigError([ConfigProblem(line, Problem(toml_problem(str(exc))))]) from exc
     return data
+
+
+ID_KEYS = ("telegram_id", "zalo_id", "zalo_oa_id")
+
+
+def person_contact(
+    fail: Callable[..., None],
+    i: int,
+    entry: dict[str, Any],
+    name: str,
+    ids: dict[tuple[str, str], str],
+) -> tuple[dict[str, str | None], str | None]:
+    """The ids (`ID_KEYS`) and the language of the `i`-th [[people]] entry, checked: an empty
+    id, one of the wrong type, a Telegram id that is not a number, an id another person of
+    the file has (`ids`: (key, id) -> name, updated here) and a language other than vi/en
+    are told to `fail` (the checker's)."""
+    contact: dict[str, str | None] = {}
+    for key in ID_KEYS:
+        raw = entry.get(key)
+        value = _text(raw)
+        if isinstance(raw, str) and not raw.strip():
+            fail("people", i, key, "empty_id", key=key, name=name)
+        elif raw is not None and value is None:
+            fail("people", i, key, "bad_setting", key=key, value=raw)
+        elif key == "telegram_id" and raw is not None and not _integer_text(raw):
+            fail("people", i, key, "not_an_integer", key=key, value=raw, name=name)
+            value = None
+        if value is not None:
+            if (key, value) in ids:
+                fail(
+                    "people", i, key, "duplicate_id", key=key, value=value, other=ids[(key, value)]
+                )
+            ids[(key, value)] = name
+        contact[key] = value
+    language = _text(entry.get("language"))
+    if language is not None and language not in ("vi", "en"):
+        fail("people", i, "language", "bad_setting", key="language", value=language)
+    return contact, language
 
 
 class _Checker:
@@ -544,33 +583,7 @@ class _Checker:
             for code in depts:
                 if code not in codes:
                     self.fail("people", i, "departments", "unknown_department", code=code)
-            contact = {}
-            for key in ("telegram_id", "zalo_id", "zalo_oa_id"):
-                raw = entry.get(key)
-                value = _text(raw)
-                if isinstance(raw, str) and not raw.strip():
-                    self.fail("people", i, key, "empty_id", key=key, name=name)
-                elif raw is not None and value is None:
-                    self.fail("people", i, key, "bad_setting", key=key, value=raw)
-                elif key == "telegram_id" and raw is not None and not _integer_text(raw):
-                    self.fail("people", i, key, "not_an_integer", key=key, value=raw, name=name)
-                    value = None
-                if value is not None:
-                    if (key, value) in ids:
-                        self.fail(
-                            "people",
-                            i,
-                            key,
-                            "duplicate_id",
-                            key=key,
-                            value=value,
-                            other=ids[(key, value)],
-                        )
-                    ids[(key, value)] = name
-                contact[key] = value
-            language = _text(entry.get("language"))
-            if language is not None and language not in ("vi", "en"):
-                self.fail("people", i, "language", "bad_setting", key="language", value=language)
+            contact, language = person_contact(self.fail, i, entry, name, ids)
             result.append(
                 PersonCfg(
                     name,
