@@ -10,7 +10,6 @@ import os
 import socket
 import subprocess
 import sys
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
@@ -35,7 +34,7 @@ from store.migrate import current_revision, head_revision, upgrade
 from store.notify import CacheListener
 from store.outbox import OutboxItem, OutboxStore
 from store.repo import Repo
-from tests.conftest import PG_URL, REQUIRE_PG, _pg_available, setup_example_ward
+from tests.conftest import fresh_pg_database, setup_example_ward
 
 T0 = datetime(2025, 11, 24, 9, 0, tzinfo=VN_TZ)  # a Monday, inside sending hours
 HANG = 60.0  # seconds: only guards against a hang; nothing here measures time
@@ -45,21 +44,8 @@ LONG_TTL = 3600.0  # a cache that would hide another process's write for an hour
 @pytest.fixture
 async def pg_url() -> AsyncIterator[str]:
     """A fresh PostgreSQL database (skipped without PostgreSQL, failed in CI)."""
-    if not await _pg_available():
-        if REQUIRE_PG:
-            pytest.fail(f"PostgreSQL is required (CHISO_REQUIRE_POSTGRES=1) but {PG_URL} is down")
-        pytest.skip("PostgreSQL is not reachable")
-    import asyncpg
-
-    name = f"chiso_t_{uuid.uuid4().hex[:12]}"
-    admin = PG_URL.replace("postgresql://", "postgres://")
-    conn = await asyncpg.connect(admin)
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-    yield PG_URL.rsplit("/", 1)[0] + "/" + name
-    conn = await asyncpg.connect(admin)
-    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await conn.close()
+    async with fresh_pg_database() as url:
+        yield url
 
 
 @pytest.fixture
